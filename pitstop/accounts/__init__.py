@@ -1,0 +1,1 @@
+"""Partnerships, agencies, users, roles, sign-in and sessions."""

@@ -1,0 +1,26 @@
+"""Request-scoped dependencies shared by every controller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from pitstop.db.pool import Database, RequestContext
+from pitstop.web.middleware import request_id_of
+
+
+async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction per request, committed before the response is sent."""
+    db: Database = state.db
+    context = RequestContext(request_id=request_id_of(request.scope) or "")
+    async for conn in db.transaction(context):
+        yield conn
+
+
+# Handlers declare `conn: Connection` to run inside the request's transaction.
+Connection = NamedDependency[asyncpg.Connection]
