@@ -138,6 +138,8 @@ def _check(settings: Settings) -> None:
             )
         if not settings.secret_key:
             raise SettingsError(f"{PREFIX}SECRET_KEY is required in production")
+        if not settings.base_url.startswith("https://"):
+            raise SettingsError(f"{PREFIX}BASE_URL must be an https:// address in production")
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY: must be at least 32 characters")
 

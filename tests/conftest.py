@@ -46,6 +46,8 @@ class Cluster:
 
 @dataclass(frozen=True)
 class TestDatabase:
+    __test__ = False  # a fixture's value, not a test class
+
     name: str
     owner_url: str
     app_url: str
