@@ -19,7 +19,13 @@ import msgspec
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("pitstop_request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed with extra= and is ours to print.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+# (uvicorn adds color_message: the same text with terminal colour codes.)
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
