@@ -35,8 +35,11 @@ install: $(VENV)/.installed ## create the virtual environment and install Python
 
 assets: $(STATIC)/pitstop.css ## install npm packages and build the front-end assets
 
+# Every demo user gets this password (demo data is refused in production).
+DEMO_PASSWORD ?= northfield-demo
+
 demo: install ## load the fictional demo data (embedded database unless PITSTOP_DATABASE_URL is set)
-	$(BIN)/pitstop demo
+	$(BIN)/pitstop demo --password "$(DEMO_PASSWORD)"
 
 run: install assets demo ## set everything up, load demo data and serve on http://localhost:8000
 	$(BIN)/pitstop serve

@@ -39,3 +39,68 @@ document.addEventListener('htmx:load', (event) => {
   const scope = element.hasAttribute('data-module') && element.parentElement ? element.parentElement : element
   initComponents(scope, ignoreAlreadyInitialised)
 })
+
+// ---- Idle timeout warning -----------------------------------------------------------------
+// The server ends a session after a period without requests (30 minutes by default). Two
+// minutes before that, say so and offer to stay signed in; at the deadline, reload so the
+// server shows the sign-in page. Without JavaScript the server still ends the session.
+const WARN_BEFORE_MS = 2 * 60 * 1000
+
+function startTimeoutWarning () {
+  const deadlineMeta = document.querySelector('meta[name="pitstop-idle-deadline"]')
+  const csrfMeta = document.querySelector('meta[name="pitstop-csrf-token"]')
+  if (!deadlineMeta || !deadlineMeta.content || !csrfMeta) return
+  let deadline = Date.parse(deadlineMeta.content)
+  if (Number.isNaN(deadline)) return
+  let warning = null
+  let warnTimer = null
+  let endTimer = null
+
+  function schedule () {
+    clearTimeout(warnTimer)
+    clearTimeout(endTimer)
+    const now = Date.now()
+    warnTimer = setTimeout(showWarning, Math.max(0, deadline - WARN_BEFORE_MS - now))
+    endTimer = setTimeout(() => window.location.reload(), Math.max(0, deadline - now + 1000))
+  }
+
+  function showWarning () {
+    if (warning) return
+    warning = document.createElement('div')
+    warning.className = 'govuk-notification-banner pitstop-timeout-warning'
+    warning.setAttribute('role', 'alertdialog')
+    warning.setAttribute('aria-labelledby', 'pitstop-timeout-title')
+    warning.innerHTML =
+      '<div class="govuk-notification-banner__header">' +
+      '<h2 class="govuk-notification-banner__title" id="pitstop-timeout-title">You will be signed out soon</h2></div>' +
+      '<div class="govuk-notification-banner__content">' +
+      '<p class="govuk-notification-banner__heading">You have not used Pitstop for a while. ' +
+      'To protect the information in it, you will be signed out in 2 minutes.</p>' +
+      '<button type="button" class="govuk-button govuk-!-margin-bottom-0" data-stay>Stay signed in</button></div>'
+    document.body.appendChild(warning)
+    const button = warning.querySelector('[data-stay]')
+    button.addEventListener('click', staySignedIn)
+    button.focus()
+  }
+
+  async function staySignedIn () {
+    const response = await fetch('/session/keep-alive', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': csrfMeta.content },
+      credentials: 'same-origin'
+    })
+    if (!response.ok) {
+      window.location.reload()
+      return
+    }
+    const body = await response.json()
+    deadline = Date.parse(body.idle_deadline)
+    warning.remove()
+    warning = null
+    schedule()
+  }
+
+  schedule()
+}
+
+startTimeoutWarning()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 from litestar import Litestar
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -14,12 +18,19 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from pitstop import __version__
+from pitstop.accounts import admin as admin_pages
+from pitstop.accounts import controllers as account_pages
+from pitstop.accounts import queries as account_queries
+from pitstop.accounts import sessions
+from pitstop.audit import controllers as audit_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
+from pitstop.web.auth import auth_middleware
+from pitstop.web.csrf import csrf_guard
 from pitstop.web.dependencies import provide_connection
 from pitstop.web.errors import EXCEPTION_HANDLERS
 from pitstop.web.middleware import request_middleware
@@ -37,12 +48,29 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
                 await migrate.migrate(urls.owner)
             pool = await create_pool(urls.app, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             app.state.db = Database(pool=pool, expected_migrations=migrate.expected_state())
+            housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
             try:
                 yield
             finally:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
                 await pool.close()
 
     return lifespan
+
+
+async def purge_expired(pool: asyncpg.Pool, policy: sessions.SessionPolicy, every: float = 600.0) -> None:
+    """Delete ended sessions and old sign-in attempts, in every process (it is idempotent)."""
+    while True:
+        try:
+            removed = await sessions.purge(pool, policy)
+            attempts = await account_queries.purge_attempts(pool, datetime.now(UTC) - timedelta(days=1))
+            if removed or attempts:
+                log.info("purged", extra={"sessions": removed, "sign_in_attempts": attempts})
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("purge failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -55,7 +83,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     app = Litestar(
-        route_handlers=[home.home, health.healthz, health.readyz, static],
+        route_handlers=[
+            home.home,
+            health.healthz,
+            health.readyz,
+            *account_pages.ROUTES,
+            *admin_pages.ROUTES,
+            *audit_pages.ROUTES,
+            static,
+        ],
+        middleware=[auth_middleware],
+        guards=[csrf_guard],
         dependencies={"conn": Provide(provide_connection)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=template_config(environment()),
@@ -67,7 +105,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
         lifespan=[database_lifespan(settings)],
-        state=State({"settings": settings, "database_label": ""}),
+        state=State(
+            {
+                "settings": settings,
+                "database_label": "",
+                "session_policy": sessions.SessionPolicy(
+                    idle=timedelta(minutes=settings.session_idle_minutes),
+                    absolute=timedelta(hours=settings.session_absolute_hours),
+                ),
+            }
+        ),
         logging_config=None,
         debug=False,
     )

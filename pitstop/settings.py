@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_min: int = 2
     db_pool_max: int = 10
     migrate_on_start: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug output: never show the key or database passwords.
@@ -128,6 +130,10 @@ def _name_the_variable(message: str) -> str:
 def _check(settings: Settings) -> None:
     if not 1 <= settings.port <= 65535:
         raise SettingsError(f"{PREFIX}PORT: must be between 1 and 65535")
+    if not 1 <= settings.session_idle_minutes <= 24 * 60:
+        raise SettingsError(f"{PREFIX}SESSION_IDLE_MINUTES: must be between 1 and 1440")
+    if not 1 <= settings.session_absolute_hours <= 24 * 7:
+        raise SettingsError(f"{PREFIX}SESSION_ABSOLUTE_HOURS: must be between 1 and 168")
     if settings.db_pool_min < 1 or settings.db_pool_max < settings.db_pool_min:
         raise SettingsError(f"{PREFIX}DB_POOL_MAX must be at least {PREFIX}DB_POOL_MIN, and both at least 1")
     if settings.production:

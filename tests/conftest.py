@@ -24,6 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from pitstop.app import create_app
 from pitstop.db import embedded, migrate
+from pitstop.db.pool import connect
 from pitstop.settings import Environment, Settings
 
 TEMPLATE = "pitstop_template"
@@ -130,7 +131,7 @@ async def empty_database(cluster: Cluster, template_database: str) -> AsyncItera
 @pytest.fixture
 async def owner(database: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
     """A connection as the schema owner, for arranging and inspecting what tests need."""
-    conn = await asyncpg.connect(database.owner_url)
+    conn = await connect(database.owner_url)
     yield conn
     await conn.close()
 

@@ -12,6 +12,10 @@ import msgspec
 log = logging.getLogger(__name__)
 
 
+# Times are UTC inside; Europe/London appears only at the edges.
+_SERVER_SETTINGS = {"timezone": "UTC", "application_name": "pitstop"}
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb travels as msgspec-encoded bytes; the leading 1 is jsonb's binary format version.
     await conn.set_type_codec(
@@ -23,14 +27,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection with the same codecs and settings as the pool's (command-line tools, tests)."""
+    conn = await asyncpg.connect(dsn, server_settings=_SERVER_SETTINGS)
+    await _init_connection(conn)
+    return conn
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
-        # Times are UTC inside; Europe/London appears only at the edges.
-        server_settings={"timezone": "UTC", "application_name": "pitstop"},
+        server_settings=_SERVER_SETTINGS,
         command_timeout=60,
     )
     assert pool is not None

@@ -17,7 +17,13 @@ from pitstop.web.middleware import request_id_of
 async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
     """One transaction per request, committed before the response is sent."""
     db: Database = state.db
-    context = RequestContext(request_id=request_id_of(request.scope) or "")
+    identity = request.scope.get("user")
+    context = RequestContext(
+        request_id=request_id_of(request.scope) or "",
+        user_id=identity.user_id if identity else None,
+        agency_id=identity.agency_id if identity else None,
+        partnership_id=identity.partnership_id if identity else None,
+    )
     async for conn in db.transaction(context):
         yield conn
 

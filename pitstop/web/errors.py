@@ -11,13 +11,15 @@ import logging
 import re
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
+from pitstop.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from pitstop.web.middleware import request_id_of
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,58 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
+def service_error_handler(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
+    """Domain errors from the service layer, as the HTTP answers DESIGN.md promises."""
+    request_id = request_id_of(request.scope)
+    if isinstance(exc, NotFound):
+        return _render(request, 404, Problem(title=_PAGE_TEXT[404][0], status=404, request_id=request_id), {})
+    if isinstance(exc, Forbidden):
+        return _render(request, 403, Problem(title=_PAGE_TEXT[403][0], status=403, request_id=request_id), {})
+    if isinstance(exc, Invalid):
+        # Bare names are body fields; "query.x" or "path.x" say where they came from.
+        errors = [
+            FieldError(field=name if "." in name else f"body.{name}", message=message)
+            for name, message in exc.errors.items()
+        ]
+        problem = Problem(title="The request has invalid fields", status=422, request_id=request_id, errors=errors)
+        return _render(request, 422, problem, {})
+    if isinstance(exc, Conflict):
+        current = msgspec.to_builtins(exc.current) if exc.current is not None else None
+        if wants_json(request):
+            body = msgspec.json.encode(
+                {
+                    **msgspec.to_builtins(Problem(title=_PAGE_TEXT[409][0], status=409, request_id=request_id)),
+                    "current": current,
+                }
+            )
+            return Response(content=body, status_code=409, media_type=PROBLEM_JSON)
+        return _render(request, 409, Problem(title=_PAGE_TEXT[409][0], status=409, request_id=request_id), {})
+    return unexpected_exception_handler(request, exc)
+
+
+def not_authorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """Nobody signed in: pages go to the sign-in page and come back; the API answers 401."""
+    if wants_json(request):
+        return http_exception_handler(request, exc)
+    return Redirect(path="/sign-in?" + urlencode({"next": safe_next(request.scope)}), status_code=303)
+
+
+def password_change_handler(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    from pitstop.web.auth import PasswordChangeRequired
+
+    if isinstance(exc, PasswordChangeRequired) and not wants_json(request):
+        return Redirect(path="/account/password", status_code=303)
+    return http_exception_handler(request, exc)
+
+
+def safe_next(scope: Any) -> str:
+    """Where to return after signing in: a path on this site only, never another site."""
+    path = scope.get("path", "/")
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = path + (f"?{query}" if query else "")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
 def unexpected_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled exception", exc_info=exc)
     problem = Problem(
@@ -149,6 +203,9 @@ def unexpected_exception_handler(request: Request[Any, Any, Any], exc: Exception
 
 
 EXCEPTION_HANDLERS = {
+    ServiceError: service_error_handler,
+    NotAuthorizedException: not_authorized_handler,
+    PermissionDeniedException: password_change_handler,
     HTTPException: http_exception_handler,
     Exception: unexpected_exception_handler,
 }

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
+from pitstop.accounts import policy
+from pitstop.accounts.identity import Identity
 from pitstop.resources import STATIC_DIR, TEMPLATES_DIR
+from pitstop.web import csrf
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +26,7 @@ log = logging.getLogger(__name__)
 mimetypes.add_type("text/javascript", ".mjs")
 
 SERVICE_NAME = "Pitstop"
+LONDON = ZoneInfo("Europe/London")
 
 
 class StaticUrls:
@@ -43,6 +50,23 @@ class StaticUrls:
         return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
 
 
+def current_user(request: Any) -> Identity | None:
+    """The signed-in user, or None (error pages for unmatched paths never ran authentication)."""
+    return request.scope.get("user")
+
+
+def idle_deadline(request: Any) -> str | None:
+    deadline = request.scope.get("state", {}).get("idle_deadline")
+    return deadline.isoformat() if deadline else None
+
+
+def london(moment: datetime | None, pattern: str = "%-d %B %Y at %H:%M") -> str:
+    """Times are UTC inside; people read them in Europe/London."""
+    if moment is None:
+        return ""
+    return moment.astimezone(LONDON).strftime(pattern)
+
+
 def environment(templates: Path = TEMPLATES_DIR, static_dir: Path = STATIC_DIR) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
@@ -53,6 +77,13 @@ def environment(templates: Path = TEMPLATES_DIR, static_dir: Path = STATIC_DIR) 
     )
     env.globals["static"] = StaticUrls(static_dir)
     env.globals["service_name"] = SERVICE_NAME
+    env.globals["current_user"] = current_user
+    # Not "csrf_token": Litestar's Jinja engine installs its own global by that name.
+    env.globals["csrf_value"] = csrf.token_for
+    env.globals["idle_deadline"] = idle_deadline
+    env.globals["allows"] = policy.allows
+    env.globals["Permission"] = policy.Permission
+    env.filters["london"] = london
     return env
 
 

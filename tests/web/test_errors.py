@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
+
+from pitstop.accounts.models import Role, Scope
+from tests import factories
 
 PERSONAL = "Kelly Anne Marsh"
 
@@ -71,10 +75,20 @@ async def test_wrong_method_is_405(client: AsyncTestClient) -> None:
     assert response.status_code == 405
 
 
-async def test_invalid_api_body_is_422_naming_each_field(client: AsyncTestClient) -> None:
+@pytest.fixture
+async def system(owner: asyncpg.Connection) -> dict[str, str]:
+    """Headers of a system posting with an API token (no CSRF: it is not a browser)."""
+    p = await factories.partnership(owner)
+    police = await factories.agency(owner, p.id, "Police")
+    coordinator = await factories.user(owner, p.id, police.id, Role.COORDINATOR)
+    return {"authorization": "Bearer " + await factories.token(owner, coordinator.id, Scope.NOTIFICATIONS_WRITE)}
+
+
+async def test_invalid_api_body_is_422_naming_each_field(client: AsyncTestClient, system: dict[str, str]) -> None:
     response = await client.post(
         "/api/v1/test-only/notifications",
         json={"police_reference": "14/7781/26", "victim": {"name": "A", "date_of_birth": 3}},
+        headers=system,
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -84,15 +98,19 @@ async def test_invalid_api_body_is_422_naming_each_field(client: AsyncTestClient
     assert "str" in body["errors"][0]["message"]
 
 
-async def test_missing_field_is_named_too(client: AsyncTestClient) -> None:
-    response = await client.post("/api/v1/test-only/notifications", json={"victim": {"name": "A", "date_of_birth": ""}})
+async def test_missing_field_is_named_too(client: AsyncTestClient, system: dict[str, str]) -> None:
+    response = await client.post(
+        "/api/v1/test-only/notifications", json={"victim": {"name": "A", "date_of_birth": ""}}, headers=system
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.police_reference"
 
 
-async def test_malformed_json_is_a_client_error(client: AsyncTestClient) -> None:
+async def test_malformed_json_is_a_client_error(client: AsyncTestClient, system: dict[str, str]) -> None:
     response = await client.post(
-        "/api/v1/test-only/notifications", content=b"{not json", headers={"content-type": "application/json"}
+        "/api/v1/test-only/notifications",
+        content=b"{not json",
+        headers={"content-type": "application/json", **system},
     )
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"] == "application/problem+json"
@@ -125,9 +143,11 @@ async def test_unexpected_api_error_is_problem_json_without_detail(client: Async
     assert PERSONAL not in response.text
 
 
-async def test_missing_nested_field_is_named_by_its_full_path(client: AsyncTestClient) -> None:
+async def test_missing_nested_field_is_named_by_its_full_path(client: AsyncTestClient, system: dict[str, str]) -> None:
     response = await client.post(
-        "/api/v1/test-only/notifications", json={"police_reference": "1", "victim": {"date_of_birth": "x"}}
+        "/api/v1/test-only/notifications",
+        json={"police_reference": "1", "victim": {"date_of_birth": "x"}},
+        headers=system,
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "body.victim.name", "message": "is required"}]

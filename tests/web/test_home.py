@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from pitstop import demo
+from pitstop.accounts.models import Role
+from tests import factories
 
 
 async def test_home_page_has_the_layout_every_page_shares(client: AsyncTestClient) -> None:
@@ -24,13 +25,23 @@ async def test_home_page_has_the_layout_every_page_shares(client: AsyncTestClien
     assert "style=" not in html
 
 
-async def test_demo_partnership_appears_once_however_often_demo_runs(
+async def test_anonymous_home_page_offers_sign_in_and_names_no_partnership(
     client: AsyncTestClient, owner: asyncpg.Connection
 ) -> None:
-    first = await demo.load(owner)
-    second = await demo.load(owner)
-    assert first.created == ["partnership Northfield Safeguarding Partnership"]
-    assert second.created == []
-    assert await owner.fetchval("SELECT count(*) FROM partnership") == 1
+    await factories.partnership(owner, "northfield")
     response = await client.get("/")
-    assert "Northfield Safeguarding Partnership" in response.text
+    assert 'href="/sign-in"' in response.text
+    assert "Northfield Partnership" not in response.text
+
+
+async def test_signed_in_home_page_says_who_and_where(client: AsyncTestClient, owner: asyncpg.Connection) -> None:
+    p = await factories.partnership(owner, "northfield")
+    police = await factories.agency(owner, p.id, "Northfield Constabulary")
+    admin = await factories.user(owner, p.id, police.id, Role.ADMIN, name="Sam Admin")
+    await factories.sign_in(client, admin.email)
+    html = (await client.get("/")).text
+    assert "Sam Admin" in html
+    assert "Northfield Constabulary" in html
+    assert "Northfield Partnership" in html
+    assert 'href="/admin/users"' in html
+    assert 'href="/audit"' not in html  # an administrator is not a manager

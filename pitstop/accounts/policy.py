@@ -1,0 +1,89 @@
+"""Need to know, in one place: may this user do this, and may they see this record?
+
+Route handlers declare the permission they need (a guard answers 401 or 403); services call
+`visible` for every record they read or change (404 outside the user's partnership or need to
+know). Later features add their permissions here and their record rules with `record_rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from pitstop.accounts.identity import AuthMethod, Identity
+from pitstop.accounts.models import Role, Scope
+from pitstop.errors import Forbidden, NotFound
+
+
+class Permission(StrEnum):
+    ADMINISTER_USERS = "administer_users"
+    ADMINISTER_AGENCIES = "administer_agencies"
+    ADMINISTER_TOKENS = "administer_tokens"
+    VIEW_AUDIT = "view_audit"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset({Permission.ADMINISTER_USERS, Permission.ADMINISTER_AGENCIES, Permission.ADMINISTER_TOKENS}),
+    Role.MANAGER: frozenset({Permission.VIEW_AUDIT}),
+    Role.COORDINATOR: frozenset(),
+    Role.AGENCY_MEMBER: frozenset(),
+}
+
+# An API token reaches a permission only through a scope, and only while its user's roles allow it.
+SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
+    Scope.NOTIFICATIONS_READ: frozenset(),
+    Scope.NOTIFICATIONS_WRITE: frozenset(),
+    Scope.ACTIONS_READ: frozenset(),
+    Scope.ACTIONS_WRITE: frozenset(),
+    Scope.AUDIT_READ: frozenset({Permission.VIEW_AUDIT}),
+}
+
+# Which roles may hold a token with each scope (checked when a token is created).
+SCOPE_ROLES: dict[Scope, frozenset[Role]] = {
+    Scope.NOTIFICATIONS_READ: frozenset({Role.COORDINATOR, Role.MANAGER}),
+    Scope.NOTIFICATIONS_WRITE: frozenset({Role.COORDINATOR}),
+    Scope.ACTIONS_READ: frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER, Role.MANAGER}),
+    Scope.ACTIONS_WRITE: frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER}),
+    Scope.AUDIT_READ: frozenset({Role.MANAGER}),
+}
+
+
+def allows(identity: Identity, permission: Permission) -> bool:
+    by_role = any(permission in ROLE_PERMISSIONS[role] for role in identity.roles)
+    if identity.method is AuthMethod.TOKEN:
+        return by_role and any(permission in SCOPE_PERMISSIONS[scope] for scope in identity.scopes)
+    return by_role
+
+
+def require(identity: Identity, permission: Permission) -> None:
+    if not allows(identity, permission):
+        raise Forbidden(permission.value)
+
+
+def scopes_allowed(roles: frozenset[Role] | set[Role]) -> set[Scope]:
+    return {scope for scope, holders in SCOPE_ROLES.items() if holders & roles}
+
+
+# record type -> extra rule beyond "same partnership" (e.g. an agency's restricted information).
+_RECORD_RULES: dict[str, Callable[[Identity, Any], bool]] = {}
+
+
+def record_rule(record_type: str) -> Callable[[Callable[[Identity, Any], bool]], Callable[[Identity, Any], bool]]:
+    def register(rule: Callable[[Identity, Any], bool]) -> Callable[[Identity, Any], bool]:
+        _RECORD_RULES[record_type] = rule
+        return rule
+
+    return register
+
+
+def visible(identity: Identity, record_type: str, record: Any, partnership_id: int | None) -> None:
+    """Raise NotFound unless the record is in the user's partnership and passes its type's rule.
+
+    `record` may be None (it does not exist): that is the same NotFound.
+    """
+    if record is None or partnership_id != identity.partnership_id:
+        raise NotFound(record_type)
+    rule = _RECORD_RULES.get(record_type)
+    if rule is not None and not rule(identity, record):
+        raise NotFound(record_type)

@@ -1,0 +1,1 @@
+"""The append-only audit trail: who viewed, changed or downloaded what, and when."""

@@ -1,0 +1,63 @@
+"""Audit actions and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+
+class AuditAction(StrEnum):
+    """Every audited event. Later features add theirs (case views, changes, downloads)."""
+
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_IN_THROTTLED = "sign_in_throttled"
+    SIGN_OUT = "sign_out"
+    SESSION_EXPIRED = "session_expired"
+    PASSWORD_CHANGED = "password_changed"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    USER_PASSWORD_RESET = "user_password_reset"
+    USER_SESSIONS_ENDED = "user_sessions_ended"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    PARTNERSHIP_CREATED = "partnership_created"
+    AGENCY_CREATED = "agency_created"
+    AGENCY_UPDATED = "agency_updated"
+    AUDIT_VIEWED = "audit_viewed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    occurred_at: datetime
+    partnership_id: int | None
+    user_id: int | None
+    user_name: str | None
+    agency_id: int | None
+    agency_name: str | None
+    action: str
+    record_type: str | None
+    record_id: str | None
+    request_id: str | None
+    client_addr: str | None
+    detail: dict[str, Any]
+
+
+class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
+    action: str | None = None
+    user_id: int | None = None
+    record_type: str | None = None
+    record_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None  # keyset paging: events older than this id
+    limit: int = 50

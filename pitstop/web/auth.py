@@ -1,0 +1,143 @@
+"""Who is asking (session cookie or API token), and guards that say who may use a route.
+
+The middleware puts an Identity (or None) in `scope["user"]`. Guards answer 401 (pages redirect
+to sign-in) when nobody is signed in, and 403 when the user's role may not use the route at all.
+Whether a particular record is visible is the service layer's question (404), not a guard's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from pitstop.accounts import policy, sessions, tokens
+from pitstop.accounts.identity import AuthMethod, Identity
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+from pitstop.db.pool import Database
+from pitstop.web.middleware import request_id_of
+
+log = logging.getLogger(__name__)
+
+
+class PasswordChangeRequired(PermissionDeniedException):
+    """Signed in with an initial password: only the password page (and sign-out) may be used."""
+
+
+def session_policy(connection: ASGIConnection[Any, Any, Any, Any]) -> sessions.SessionPolicy:
+    return connection.app.state.session_policy
+
+
+def auth_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            scope["user"] = None  # type: ignore[typeddict-unknown-key]
+            await app(scope, receive, send)
+            return
+        state = scope["app"].state  # type: ignore[typeddict-item]
+        db: Database = state.db
+        identity: Identity | None = None
+        authorization = _header(scope, b"authorization")
+        if authorization is not None:
+            kind, _, secret = authorization.partition(" ")
+            if kind.lower() != "bearer" or not secret.strip():
+                raise NotAuthorizedException(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+            identity = await tokens.resolve(db.pool, secret.strip())
+            if identity is None:
+                raise NotAuthorizedException(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        elif (cookie := _cookie(scope, sessions.COOKIE)) is not None:
+            resolved = await sessions.resolve(db.pool, cookie, state.session_policy)
+            identity = resolved.identity
+            scope["state"]["idle_deadline"] = resolved.idle_deadline  # type: ignore[index]
+            if resolved.expired_user_id is not None:
+                scope["state"]["session_expired"] = True  # type: ignore[index]
+                await _audit_expiry(db, scope, resolved.expired_user_id)
+        scope["user"] = identity  # type: ignore[typeddict-unknown-key]
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def _audit_expiry(db: Database, scope: Scope, user_id: int) -> None:
+    async with db.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT partnership_id, agency_id FROM app_user WHERE id = $1", user_id)
+        await audit.record(
+            conn,
+            AuditAction.SESSION_EXPIRED,
+            actor=None,
+            origin=origin_of(scope),
+            user_id=user_id,
+            agency_id=row["agency_id"] if row else None,
+            partnership_id=row["partnership_id"] if row else None,
+            record_type="user",
+            record_id=user_id,
+        )
+
+
+def origin_of(scope: Scope) -> audit.Origin:
+    return audit.Origin(request_id=request_id_of(scope), client_addr=client_address(scope))
+
+
+def client_address(scope: Scope) -> str | None:
+    """The client's IP address (after uvicorn's trusted-proxy handling), or None if it has none."""
+    client = scope.get("client")
+    if not client:
+        return None
+    try:
+        return str(ipaddress.ip_address(client[0]))
+    except ValueError:  # a unix socket, or a test client's made-up name
+        return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
+    identity: Identity | None = connection.scope.get("user")  # type: ignore[assignment]
+    if identity is None:
+        raise NotAuthorizedException()
+    return identity
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: anyone signed in; someone with an initial password only where the route allows it."""
+    identity = current_identity(connection)
+    if (
+        identity.must_change_password
+        and identity.method is AuthMethod.SESSION
+        and not handler.opt.get("allow_initial_password")
+    ):
+        raise PasswordChangeRequired()
+
+
+def requires(permission: policy.Permission) -> Any:
+    """Guard factory: signed in, and the user's roles (and token scopes) give `permission`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        signed_in(connection, handler)
+        if not policy.allows(current_identity(connection), permission):
+            raise PermissionDeniedException()
+
+    guard.__name__ = f"requires_{permission.value}"
+    return guard

@@ -1,0 +1,185 @@
+"""Every route, every role: allowed, 403 for a role that may not use it, 404 for a record of
+another partnership, and sign-in (pages) or 401 (API) without a session.
+
+A new route fails `test_every_route_is_in_the_matrix` until it is given its row here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from pitstop.accounts.models import Role, Scope
+from tests import factories
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed in"  # any role
+ADMIN = frozenset({Role.ADMIN})
+MANAGER = frozenset({Role.MANAGER})
+
+# (method, path) -> who may use it. Path parameters name the record type they hold.
+MATRIX: dict[tuple[str, str], object] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("GET", "/account"): SIGNED_IN,
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("POST", "/session/keep-alive"): SIGNED_IN,
+    ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/new"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/password"): ADMIN,
+    ("POST", "/admin/users/{user_id}/sessions/end"): ADMIN,
+    ("POST", "/admin/users/{user_id}/deactivate"): ADMIN,
+    ("POST", "/admin/users/{user_id}/reactivate"): ADMIN,
+    ("GET", "/admin/agencies"): ADMIN,
+    ("POST", "/admin/agencies"): ADMIN,
+    ("GET", "/admin/agencies/{agency_id}"): ADMIN,
+    ("POST", "/admin/agencies/{agency_id}"): ADMIN,
+    ("GET", "/admin/tokens"): ADMIN,
+    ("GET", "/admin/tokens/new"): ADMIN,
+    ("POST", "/admin/tokens"): ADMIN,
+    ("POST", "/admin/tokens/{token_id}/revoke"): ADMIN,
+    ("GET", "/audit"): MANAGER,
+    ("GET", "/api/v1/audit-events"): MANAGER,
+}
+
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if route.path.startswith(("/static", "/schema")):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+                found.add((method, _PARAM.sub(r"{\1}", route.path)))
+    return found
+
+
+def test_every_route_is_in_the_matrix(app: Litestar) -> None:
+    assert app_routes(app) == set(MATRIX)
+
+
+@pytest.fixture
+async def world(owner: asyncpg.Connection) -> factories.World:
+    world = await factories.world(owner)
+    await factories.token(owner, world.users["north.manager"].id, Scope.AUDIT_READ)  # something to revoke
+    return world
+
+
+async def token_ids(owner: asyncpg.Connection, place_slug: str) -> int:
+    return await owner.fetchval(
+        "SELECT t.id FROM api_token t JOIN partnership p ON p.id = t.partnership_id WHERE p.slug = $1", place_slug
+    )
+
+
+def fill(path: str, ids: dict[str, int]) -> str:
+    return _PARAM.sub(lambda m: str(ids[m.group(1)]), path)
+
+
+async def csrf_for(client: AsyncTestClient, signed_in: bool) -> str:
+    page = await client.get("/account" if signed_in else "/sign-in")
+    return factories.csrf_from(page.text)
+
+
+async def call(client: AsyncTestClient, method: str, path: str, token: str) -> tuple[int, str]:
+    if method == "GET":
+        response = await client.get(path, follow_redirects=False)
+    else:
+        response = await client.post(path, data={"csrf_token": token}, follow_redirects=False)
+    return response.status_code, response.headers.get("location", "")
+
+
+PEOPLE = [*(r.value for r in Role), "anonymous"]
+
+
+@pytest.fixture
+async def people(client: AsyncTestClient, world: factories.World) -> factories.Browsers:
+    """Someone signed in for each role in the north partnership, and someone not signed in."""
+    browsers = factories.Browsers(client)
+    for who in PEOPLE:
+        if who == "anonymous":
+            browsers.use(who)
+        else:
+            await browsers.sign_in(who, world.users[f"north.{who}"].email)
+    return browsers
+
+
+async def test_each_role_gets_what_the_matrix_says(
+    people: factories.Browsers, world: factories.World, owner: asyncpg.Connection
+) -> None:
+    own = {
+        "user_id": world.users["north.target"].id,
+        "agency_id": world.agencies["north.social_care"].id,
+        "token_id": await token_ids(owner, "north"),
+    }
+    failures = []
+    for (method, pattern), allowed in MATRIX.items():
+        if pattern in ("/sign-in",) or (method, pattern) == ("POST", "/sign-out"):
+            continue  # these change who is signed in; test_sign_in.py covers them
+        path = fill(pattern, own)
+        for who in PEOPLE:
+            client = people.use(who)
+            token = await csrf_for(client, who != "anonymous")
+            status, location = await call(client, method, path, token)
+            if who == "anonymous":
+                if allowed == PUBLIC:
+                    ok = status < 400
+                elif path.startswith("/api/"):
+                    ok = status == 401
+                else:
+                    ok = status == 303 and location.startswith("/sign-in?next=")
+            elif allowed in (PUBLIC, SIGNED_IN) or Role(who) in allowed:  # type: ignore[operator]
+                ok = status not in (401, 403, 404)
+            else:
+                ok = status == 403
+            if not ok:
+                failures.append(f"{who:13} {method:4} {path}: {status} {location}")
+    assert failures == []
+
+
+async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the_route(
+    people: factories.Browsers, world: factories.World, owner: asyncpg.Connection
+) -> None:
+    theirs = {
+        "user_id": world.users["south.target"].id,
+        "agency_id": world.agencies["south.social_care"].id,
+        "token_id": await owner.fetchval(
+            "INSERT INTO api_token (partnership_id, user_id, name, token_hash, token_prefix, scopes, expires_at) "
+            "VALUES ($1, $2, 'south system', repeat('a', 64), 'pst_south', '{actions:read}', now() + interval '1 day') "
+            "RETURNING id",
+            world.partnerships["south"].id,
+            world.users["south.coordinator"].id,
+        ),
+    }
+    missing = {"user_id": 999_999, "agency_id": 999_999, "token_id": 999_999}
+    failures = []
+    for (method, pattern), allowed in MATRIX.items():
+        if "{" not in pattern:
+            continue
+        for role in allowed:  # type: ignore[union-attr]
+            client = people.use(role.value)
+            token = await csrf_for(client, True)
+            for ids in (theirs, missing):
+                status, _ = await call(client, method, fill(pattern, ids), token)
+                if status != 404:
+                    failures.append(f"{role.value} {method} {fill(pattern, ids)}: {status}")
+    assert failures == []
+    # And nothing of theirs changed.
+    south_target = await owner.fetchrow("SELECT active, version FROM app_user WHERE id = $1", theirs["user_id"])
+    assert south_target["active"] is True
+    assert south_target["version"] == 1
+    assert await owner.fetchval("SELECT revoked_at FROM api_token WHERE id = $1", theirs["token_id"]) is None
