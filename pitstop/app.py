@@ -29,8 +29,7 @@ from pitstop.db.pool import Database, create_pool
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
-from pitstop.web.auth import auth_middleware
-from pitstop.web.csrf import csrf_guard
+from pitstop.web.auth import authenticate, request_checks
 from pitstop.web.dependencies import provide_connection
 from pitstop.web.errors import EXCEPTION_HANDLERS
 from pitstop.web.middleware import request_middleware
@@ -92,8 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *audit_pages.ROUTES,
             static,
         ],
-        middleware=[auth_middleware],
-        guards=[csrf_guard],
+        before_request=request_checks,
         dependencies={"conn": Provide(provide_connection)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=template_config(environment()),
@@ -119,6 +117,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Wrapped around the whole app, not added as route middleware: Litestar's route middleware does not
-    # see requests that match no route, and a 404 needs its request id and security headers too.
-    app.asgi_handler = request_middleware(app.asgi_handler)
+    # see requests that match no route, and a 404 needs its request id, headers and user too.
+    app.asgi_handler = request_middleware(app.asgi_handler, authenticate=authenticate)
     return app

@@ -90,8 +90,8 @@ async def end(conn: asyncpg.Connection, token_hash: str) -> int | None:
     return await queries.delete_session(conn, token_hash)
 
 
-async def purge(pool: asyncpg.Pool, policy: SessionPolicy) -> int:
-    return await queries.purge_sessions(pool, _now() - policy.idle)
+async def purge(db: asyncpg.Pool | asyncpg.Connection, policy: SessionPolicy) -> int:
+    return await queries.purge_sessions(db, _now() - policy.idle)
 
 
 def _now() -> datetime:

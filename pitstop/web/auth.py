@@ -11,16 +11,18 @@ import ipaddress
 import logging
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from pitstop.accounts import policy, sessions, tokens
 from pitstop.accounts.identity import AuthMethod, Identity
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.db.pool import Database
+from pitstop.web import csrf
 from pitstop.web.middleware import request_id_of
 
 log = logging.getLogger(__name__)
@@ -34,34 +36,49 @@ def session_policy(connection: ASGIConnection[Any, Any, Any, Any]) -> sessions.S
     return connection.app.state.session_policy
 
 
-def auth_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            scope["user"] = None  # type: ignore[typeddict-unknown-key]
-            await app(scope, receive, send)
-            return
-        state = scope["app"].state  # type: ignore[typeddict-item]
-        db: Database = state.db
-        identity: Identity | None = None
-        authorization = _header(scope, b"authorization")
-        if authorization is not None:
-            kind, _, secret = authorization.partition(" ")
-            if kind.lower() != "bearer" or not secret.strip():
-                raise NotAuthorizedException(headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
-            identity = await tokens.resolve(db.pool, secret.strip())
-            if identity is None:
-                raise NotAuthorizedException(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        elif (cookie := _cookie(scope, sessions.COOKIE)) is not None:
-            resolved = await sessions.resolve(db.pool, cookie, state.session_policy)
-            identity = resolved.identity
-            scope["state"]["idle_deadline"] = resolved.idle_deadline  # type: ignore[index]
-            if resolved.expired_user_id is not None:
-                scope["state"]["session_expired"] = True  # type: ignore[index]
-                await _audit_expiry(db, scope, resolved.expired_user_id)
-        scope["user"] = identity  # type: ignore[typeddict-unknown-key]
-        await app(scope, receive, send)
+async def authenticate(scope: Scope, authorization: str | None, cookie_header: str | None) -> None:
+    """Put who is asking in scope["user"] (an Identity, or None): by API token or session cookie.
 
-    return middleware
+    A bad token is not answered here (this runs outside Litestar's error handling): it is noted,
+    and `request_checks` answers 401 once the route is known.
+    """
+    scope["user"] = None  # type: ignore[typeddict-unknown-key]
+    state = scope["app"].state  # type: ignore[typeddict-item]
+    db: Database | None = getattr(state, "db", None)
+    if db is None:  # not started (no lifespan ran)
+        return
+    if authorization is not None:
+        kind, _, secret = authorization.partition(" ")
+        if kind.lower() != "bearer" or not secret.strip():
+            scope["state"]["auth_error"] = "invalid_request"  # type: ignore[index]
+            return
+        identity = await tokens.resolve(db.pool, secret.strip())
+        if identity is None:
+            scope["state"]["auth_error"] = "invalid_token"  # type: ignore[index]
+        scope["user"] = identity  # type: ignore[typeddict-unknown-key]
+        return
+    cookie = _cookie(cookie_header, sessions.COOKIE)
+    if cookie is None:
+        return
+    resolved = await sessions.resolve(db.pool, cookie, state.session_policy)
+    scope["user"] = resolved.identity  # type: ignore[typeddict-unknown-key]
+    scope["state"]["idle_deadline"] = resolved.idle_deadline  # type: ignore[index]
+    if resolved.expired_user_id is not None:
+        scope["state"]["session_expired"] = True  # type: ignore[index]
+        await _audit_expiry(db, scope, resolved.expired_user_id)
+
+
+async def request_checks(request: Request[Any, Any, Any]) -> None:
+    """Before every routed request: refuse a bad API token (401), then check CSRF on unsafe methods.
+
+    A before-request hook rather than a guard: Litestar copies the handler for each guard it runs,
+    a cost every GET would pay for a check that only concerns POSTs.
+    """
+    error = request.scope["state"].get("auth_error")
+    if error is not None:
+        raise NotAuthorizedException(headers={"WWW-Authenticate": f'Bearer error="{error}"'})
+    if request.scope["method"] not in csrf.SAFE_METHODS:
+        await csrf.check(request)
 
 
 async def _audit_expiry(db: Database, scope: Scope, user_id: int) -> None:
@@ -95,18 +112,10 @@ def client_address(scope: Scope) -> str | None:
         return None
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _cookie(scope: Scope, name: str) -> str | None:
-    raw = _header(scope, b"cookie")
-    if not raw:
+def _cookie(header: str | None, name: str) -> str | None:
+    if not header:
         return None
-    for part in raw.split(";"):
+    for part in header.split(";"):
         key, _, value = part.strip().partition("=")
         if key == name and value:
             return value

@@ -17,7 +17,6 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 
 from pitstop.accounts.identity import AuthMethod, Identity
 
@@ -59,18 +58,14 @@ def new_anonymous_cookie(request: Request[Any, Any, Any]) -> str | None:
     return request.scope["state"].get("csrf_anonymous")
 
 
-async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """App-wide guard: refuse an unsafe request made with a cookie unless it carries the token."""
-    if connection.scope.get("method", "GET") in SAFE_METHODS:
-        return
-    identity: Identity | None = connection.scope.get("user")  # type: ignore[assignment]
+async def check(request: Request[Any, Any, Any]) -> None:
+    """Refuse an unsafe request made with a cookie unless it carries the token (see web.auth)."""
+    identity: Identity | None = request.scope.get("user")  # type: ignore[assignment]
     if identity is not None and identity.method is AuthMethod.TOKEN:
         return
-    expected = expected_token(connection)
-    sent = connection.headers.get(HEADER)
-    if sent is None and isinstance(connection, Request):
-        content_type = connection.content_type[0]
-        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            sent = (await connection.form()).get(FIELD)
+    expected = expected_token(request)
+    sent = request.headers.get(HEADER)
+    if sent is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sent = (await request.form()).get(FIELD)
     if expected is None or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise CsrfRefused()

@@ -175,7 +175,10 @@ def not_authorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedEx
     """Nobody signed in: pages go to the sign-in page and come back; the API answers 401."""
     if wants_json(request):
         return http_exception_handler(request, exc)
-    return Redirect(path="/sign-in?" + urlencode({"next": safe_next(request.scope)}), status_code=303)
+    query = {"next": safe_next(request.scope)}
+    if request.scope["state"].get("session_expired"):
+        query["expired"] = "1"  # the sign-in page says why they have to sign in again
+    return Redirect(path="/sign-in?" + urlencode(query), status_code=303)
 
 
 def password_change_handler(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:

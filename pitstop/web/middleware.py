@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import re
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from pitstop.logs import request_id_var
-
-log = logging.getLogger("pitstop.access")
+from pitstop.logs import access_log, request_id_var
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -38,71 +35,93 @@ _UNVERSIONED_STATIC = (b"cache-control", b"public, max-age=3600")
 _STATIC_PREFIX = "/static/"
 
 
-def request_middleware(app: ASGIApp) -> ASGIApp:
-    """Give each request an id, add the security headers, and log one line when it ends."""
+_SECURITY_NAMES = frozenset(name for name, _ in _SECURITY_HEADERS) | {b"cache-control"}
+_PAGE_HEADERS = [*_SECURITY_HEADERS, _NO_STORE]
+
+# authenticate(scope, authorization header, cookie header)
+Authenticate = Callable[[Scope, str | None, str | None], Awaitable[None]]
+
+
+def request_middleware(app: ASGIApp, authenticate: Authenticate | None = None) -> ASGIApp:
+    """Give each request an id, say who is asking, add the security headers, log one line at the end.
+
+    One layer around the whole app (every request passes it, so it is kept lean): `authenticate`
+    puts the user in the scope for everything but static assets.
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        request_id, authorization, cookie = _read_headers(scope)
         scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         path = scope["path"]
         is_static = path.startswith(_STATIC_PREFIX)
+        request_id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in names)
-                headers.append((b"x-request-id", request_id.encode()))
-                if not is_static:
-                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
-                    headers.append(_NO_STORE)
-                elif b"v=" not in scope["query_string"]:
-                    # Unversioned (images named inside the CSS): cache briefly so an upgrade shows soon.
-                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
-                    headers.append(_UNVERSIONED_STATIC)
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                headers = message.get("headers") or []
+                if is_static:
+                    message["headers"] = _static_headers(headers, scope["query_string"], request_id_header)  # type: ignore[typeddict-unknown-key]
+                elif any(name in _SECURITY_NAMES for name, _ in headers):
+                    # The handler set one of ours: keep its security header, but never its caching.
+                    names = {name for name, _ in headers}
+                    kept = [h for h in headers if h[0] != b"cache-control"]
+                    kept.extend(h for h in _SECURITY_HEADERS if h[0] not in names)
+                    message["headers"] = [*kept, _NO_STORE, request_id_header]  # type: ignore[typeddict-unknown-key]
+                else:
+                    message["headers"] = [*headers, *_PAGE_HEADERS, request_id_header]  # type: ignore[typeddict-unknown-key]
             await send(message)
 
         try:
+            if authenticate is not None and not is_static:
+                await authenticate(scope, authorization, cookie)
             await app(scope, receive, send_with_headers)
         finally:
             if not is_static or status >= 400:
                 # The path only: query strings can carry what a user searched for.
-                log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": path,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    },
+                access_log.write(
+                    request_id=request_id,
+                    method=scope["method"],
+                    path=path,
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
             request_id_var.reset(token)
 
     return middleware
 
 
-def _request_id(scope: Scope) -> str:
+def _static_headers(headers: list[tuple[bytes, bytes]], query: bytes, request_id: tuple[bytes, bytes]) -> list:
+    names = {name for name, _ in headers}
+    out = [*headers, *(h for h in _SECURITY_HEADERS if h[0] not in names), request_id]
+    if b"v=" not in query:
+        # Unversioned (images named inside the CSS): cache briefly so an upgrade shows soon.
+        out = [h for h in out if h[0] != b"cache-control"]
+        out.append(_UNVERSIONED_STATIC)
+    return out
+
+
+def _read_headers(scope: Scope) -> tuple[str, str | None, str | None]:
+    """One pass over the headers: the request id to use, and the Authorization and Cookie headers."""
+    incoming = authorization = cookie = None
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            if _INCOMING_ID.match(candidate):
-                return candidate
-            break
-    return uuid.uuid4().hex
+            incoming = value.decode("latin-1")
+        elif name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"cookie":
+            cookie = value.decode("latin-1")
+    request_id = incoming if incoming is not None and _INCOMING_ID.match(incoming) else os.urandom(16).hex()
+    return request_id, authorization, cookie
 
 
 def request_id_of(scope: Scope) -> str | None:
     state: dict = scope.get("state", {})  # type: ignore[assignment]
     return state.get("request_id")
-
-
-MiddlewareFactory = Callable[[ASGIApp], ASGIApp]
