@@ -47,11 +47,13 @@ document.addEventListener('htmx:load', (event) => {
 const WARN_BEFORE_MS = 2 * 60 * 1000
 
 function startTimeoutWarning () {
-  const deadlineMeta = document.querySelector('meta[name="pitstop-idle-deadline"]')
+  // The server says how many seconds are left, not when: this computer's clock may be wrong.
+  const secondsMeta = document.querySelector('meta[name="pitstop-idle-seconds"]')
   const csrfMeta = document.querySelector('meta[name="pitstop-csrf-token"]')
-  if (!deadlineMeta || !deadlineMeta.content || !csrfMeta) return
-  let deadline = Date.parse(deadlineMeta.content)
-  if (Number.isNaN(deadline)) return
+  if (!secondsMeta || !secondsMeta.content || !csrfMeta) return
+  const seconds = Number(secondsMeta.content)
+  if (!Number.isFinite(seconds)) return
+  let deadline = Date.now() + seconds * 1000
   let warning = null
   let warnTimer = null
   let endTimer = null
@@ -94,7 +96,7 @@ function startTimeoutWarning () {
       return
     }
     const body = await response.json()
-    deadline = Date.parse(body.idle_deadline)
+    deadline = Date.now() + body.idle_seconds * 1000
     warning.remove()
     warning = null
     schedule()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -39,7 +39,12 @@ def _next(raw: object) -> str:
 
 
 def _sign_in_page(
-    request: Request[Any, Any, Any], *, email: str = "", errors: dict[str, str] | None = None, status: int = 200
+    request: Request[Any, Any, Any],
+    *,
+    email: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    next_: object = None,
 ) -> Template:
     state = request.scope["state"]
     notice = None
@@ -56,7 +61,8 @@ def _sign_in_page(
         context={
             "errors": errors or {},
             "email": email,
-            "next": _next(request.query_params.get("next", "/")),
+            # From the query on the first visit; from the form when it is shown again after an error.
+            "next": _next(next_ if next_ is not None else request.query_params.get("next", "/")),
             "notice": notice,
         },
         status_code=status,
@@ -82,7 +88,7 @@ async def sign_in(request: Request[Any, Any, Any], conn: Connection) -> Template
     if not password:
         errors["password"] = "Enter your password"
     if errors:
-        return _sign_in_page(request, email=email, errors=errors, status=HTTP_400_BAD_REQUEST)
+        return _sign_in_page(request, email=email, errors=errors, status=HTTP_400_BAD_REQUEST, next_=form.get("next"))
 
     settings = request.app.state.settings
     result = await signin.sign_in(
@@ -99,6 +105,7 @@ async def sign_in(request: Request[Any, Any, Any], conn: Connection) -> Template
             email=email,
             errors={"email": "There have been too many attempts to sign in. Wait 15 minutes, then try again."},
             status=HTTP_429_TOO_MANY_REQUESTS,
+            next_=form.get("next"),
         )
     if result.outcome is signin.Outcome.INVALID:
         # The same words whether or not the account exists.
@@ -107,6 +114,7 @@ async def sign_in(request: Request[Any, Any, Any], conn: Connection) -> Template
             email=email,
             errors={"email": "Enter a correct email address and password"},
             status=HTTP_400_BAD_REQUEST,
+            next_=form.get("next"),
         )
     assert result.user is not None
     assert result.session_token is not None
@@ -183,6 +191,7 @@ async def change_password(request: Request[Any, Any, Any], conn: Connection) -> 
 
 class KeptAlive(msgspec.Struct, frozen=True):
     idle_deadline: datetime
+    idle_seconds: int  # what the page counts down from: relative, so a wrong client clock does not matter
 
 
 @post("/session/keep-alive", guards=[signed_in], opt={"allow_initial_password": True}, include_in_schema=False)
@@ -194,7 +203,7 @@ async def keep_alive(request: Request[Any, Any, Any], conn: Connection) -> KeptA
         identity.credential,
         request.app.state.session_policy.idle,
     )
-    return KeptAlive(idle_deadline=deadline)
+    return KeptAlive(idle_deadline=deadline, idle_seconds=max(0, int((deadline - datetime.now(UTC)).total_seconds())))
 
 
 class Me(msgspec.Struct, frozen=True, kw_only=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,9 +55,12 @@ def current_user(request: Any) -> Identity | None:
     return request.scope.get("user")
 
 
-def idle_deadline(request: Any) -> str | None:
+def idle_seconds(request: Any) -> int | None:
+    """Seconds until the idle timeout. Relative, because the browser's clock may be wrong."""
     deadline = request.scope.get("state", {}).get("idle_deadline")
-    return deadline.isoformat() if deadline else None
+    if deadline is None:
+        return None
+    return max(0, int((deadline - datetime.now(UTC)).total_seconds()))
 
 
 def london(moment: datetime | None, pattern: str = "%-d %B %Y at %H:%M") -> str:
@@ -80,7 +83,7 @@ def environment(templates: Path = TEMPLATES_DIR, static_dir: Path = STATIC_DIR) 
     env.globals["current_user"] = current_user
     # Not "csrf_token": Litestar's Jinja engine installs its own global by that name.
     env.globals["csrf_value"] = csrf.token_for
-    env.globals["idle_deadline"] = idle_deadline
+    env.globals["idle_seconds"] = idle_seconds
     env.globals["allows"] = policy.allows
     env.globals["Permission"] = policy.Permission
     env.filters["london"] = london

@@ -39,7 +39,9 @@ async def test_each_request_is_logged_with_its_id_and_without_the_query(
     assert "Kelly" not in access_lines.getvalue()
 
 
-async def test_static_assets_are_not_logged_unless_they_fail(client: AsyncTestClient, access_lines: io.StringIO) -> None:
+async def test_static_assets_are_not_logged_unless_they_fail(
+    client: AsyncTestClient, access_lines: io.StringIO
+) -> None:
     await client.get("/static/pitstop.css")
     await client.get("/static/no-such-file.css")
     paths = [json.loads(line)["path"] for line in access_lines.getvalue().splitlines()]

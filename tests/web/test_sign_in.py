@@ -149,13 +149,14 @@ async def test_pages_carry_the_idle_deadline_and_keep_alive_extends_it(
     await factories.sign_in(client, coordinator.email)
     await owner.execute("UPDATE web_session SET last_seen_at = now() - interval '20 minutes'")
     page = await client.get("/account")
-    assert 'name="pitstop-idle-deadline"' in page.text
+    assert 'name="pitstop-idle-seconds" content="1' in page.text  # about 1800 seconds left
     token = factories.csrf_from(page.text)
     before = await owner.fetchval("SELECT last_seen_at FROM web_session")
     response = await client.post("/session/keep-alive", headers={"X-CSRF-Token": token})
     assert response.status_code == 201
     deadline = datetime.fromisoformat(response.json()["idle_deadline"])
     assert deadline > datetime.now(UTC) + timedelta(minutes=29)
+    assert 29 * 60 < response.json()["idle_seconds"] <= 30 * 60
     assert await owner.fetchval("SELECT last_seen_at FROM web_session") > before
 
 
@@ -401,3 +402,19 @@ async def test_expired_sessions_are_purged(
     finally:
         await conn.close()
     assert await owner.fetchval("SELECT count(*) FROM web_session") == 1
+
+
+async def test_a_failed_attempt_keeps_where_you_were_going(client: AsyncTestClient, coordinator: User) -> None:
+    failed = await post_sign_in(client, coordinator.email, "wrong wrong wrong", next_="/account")
+    assert 'name="next" value="/account"' in failed.text
+    response = await client.post(
+        "/sign-in",
+        data={
+            "email": coordinator.email,
+            "password": factories.PASSWORD,
+            "next": "/account",
+            "csrf_token": factories.csrf_from(failed.text),
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/account"
