@@ -241,6 +241,11 @@ class Connection:
 
     async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
         """Send one request; return (status, body, whether the server will close the connection)."""
+        status, _, body, close = await self.exchange_with_headers(request)
+        return status, body, close
+
+    async def exchange_with_headers(self, request: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+        """Send one request; return (status, headers with lower-case names, body, closing?)."""
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 "):
@@ -248,9 +253,11 @@ class Connection:
         status = int(head[9:12])
         length = -1
         chunked = close = False
+        headers = []
         for line in head[:-4].split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
+            headers.append((name, value.strip()))
             if name == b"content-length":
                 length = int(value)
             elif name == b"transfer-encoding":
@@ -263,7 +270,7 @@ class Connection:
             body = await self.reader.readexactly(length)
         else:
             raise ProtocolError("a response without Content-Length or chunked encoding")
-        return status, body, close
+        return status, headers, body, close
 
     async def _chunked(self) -> bytes:
         parts = []

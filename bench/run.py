@@ -23,6 +23,7 @@ from bench._common import BenchError, Comparison, Context, Options, scratch_dire
 # name -> module; run in this order.
 BENCHMARKS = {
     "readyz": "bench.readyz",
+    "signin": "bench.signin",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0

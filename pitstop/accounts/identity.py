@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -30,3 +32,22 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+
+def from_row(
+    row: Mapping[str, Any], method: AuthMethod, credential: str, scopes: frozenset[Scope] = frozenset()
+) -> Identity:
+    """An Identity from a row with the user's columns (sessions.py and tokens.py select the same ones)."""
+    return Identity(
+        user_id=row["user_id"],
+        partnership_id=row["partnership_id"],
+        agency_id=row["agency_id"],
+        name=row["name"],
+        email=row["email"],
+        roles=frozenset(Role(r) for r in row["roles"]),
+        # A system has no one to change a password: a token is not held up by it.
+        must_change_password=row["must_change_password"] and method is AuthMethod.SESSION,
+        method=method,
+        credential=credential,
+        scopes=scopes,
+    )

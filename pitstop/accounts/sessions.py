@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from pitstop.accounts import queries
-from pitstop.accounts.identity import AuthMethod, Identity
-from pitstop.accounts.models import Role
+from pitstop.accounts.identity import AuthMethod, Identity, from_row
 
 COOKIE = "__Host-pitstop_session"
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
@@ -68,17 +67,7 @@ async def resolve(pool: asyncpg.Pool, token: str, policy: SessionPolicy) -> Reso
         last_seen = now
     else:
         last_seen = row["last_seen_at"]
-    identity = Identity(
-        user_id=row["user_id"],
-        partnership_id=row["partnership_id"],
-        agency_id=row["agency_id"],
-        name=row["name"],
-        email=row["email"],
-        roles=frozenset(Role(r) for r in row["roles"]),
-        must_change_password=row["must_change_password"],
-        method=AuthMethod.SESSION,
-        credential=token_hash,
-    )
+    identity = from_row(row, AuthMethod.SESSION, token_hash)
     return Resolved(identity=identity, idle_deadline=min(last_seen + policy.idle, row["expires_at"]))
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from pitstop.accounts import policy, queries
-from pitstop.accounts.identity import AuthMethod, Identity
-from pitstop.accounts.models import ApiToken, Role, Scope
+from pitstop.accounts.identity import AuthMethod, Identity, from_row
+from pitstop.accounts.models import ApiToken, Scope
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.errors import Invalid, NotFound
@@ -133,16 +133,4 @@ async def resolve(pool: asyncpg.Pool, secret: str) -> Identity | None:
         return None
     if row["last_used_at"] is None or datetime.now(UTC) - row["last_used_at"] >= TOUCH_EVERY:
         await queries.touch_token(pool, row["token_id"])
-    return Identity(
-        user_id=row["user_id"],
-        partnership_id=row["partnership_id"],
-        agency_id=row["agency_id"],
-        name=row["name"],
-        email=row["email"],
-        roles=frozenset(Role(r) for r in row["roles"]),
-        # A system has no one to change a password: a token is not held up by it.
-        must_change_password=False,
-        method=AuthMethod.TOKEN,
-        credential=str(row["token_id"]),
-        scopes=frozenset(Scope(s) for s in row["scopes"]),
-    )
+    return from_row(row, AuthMethod.TOKEN, str(row["token_id"]), scopes=frozenset(Scope(s) for s in row["scopes"]))

@@ -38,10 +38,12 @@ async def test_readyz_fails_when_the_database_is_stopped(tmp_path, settings: Set
     await migrate.migrate(server.owner_url)
     own = msgspec.structs.replace(settings, database_url=server.url(), migration_database_url=server.owner_url)
     async with AsyncTestClient(app=create_app(own), base_url=BASE_URL) as client:
-        assert (await client.get("/readyz")).status_code == 200
+        before = await client.get("/readyz")
+        assert before.status_code == 200, before.text
         server.stop()
+        assert not (server.pgdata / "postmaster.pid").exists(), "the test's own PostgreSQL did not stop"
         response = await client.get("/readyz")
-        assert response.status_code == 503
+        assert response.status_code == 503, response.text
         assert response.json() == {"status": "unavailable", "database": "unreachable"}
         # The process itself is still alive: only readiness changes.
         assert (await client.get("/healthz")).status_code == 200
