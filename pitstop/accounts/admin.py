@@ -11,15 +11,15 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy, queries, service, tokens
 from pitstop.accounts.models import Agency, Role, Scope, User
+from pitstop.db.rows import MAX_ID
 from pitstop.errors import Conflict, Invalid
 from pitstop.web.auth import current_identity, origin_of, requires
-from pitstop.web.dependencies import Connection
+from pitstop.web.dependencies import Connection, RecordId
 
 USERS = requires(policy.Permission.ADMINISTER_USERS)
 AGENCIES = requires(policy.Permission.ADMINISTER_AGENCIES)
@@ -36,10 +36,11 @@ SCOPE_OPTIONS = [(scope.value, scope.value, None) for scope in Scope]
 
 
 def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
+    """A number from a form field; 0 (matches nothing) for anything that is not a plausible id."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         return 0
+    return int(text)
 
 
 def _roles(form: FormMultiDict) -> list[Role]:
@@ -143,13 +144,13 @@ def _values_of(user: User) -> dict[str, Any]:
 
 
 @get("/admin/users/{user_id:int}", guards=[USERS], include_in_schema=False)
-async def user_page(request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]) -> Template:
+async def user_page(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Template:
     target = await service.get_user(conn, current_identity(request), user_id)
     return await _user_form(conn, request, values=_values_of(target), target=target)
 
 
 @post("/admin/users/{user_id:int}", guards=[USERS], include_in_schema=False)
-async def update_user(request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]) -> Template | Redirect:
+async def update_user(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Template | Redirect:
     identity = current_identity(request)
     form = await request.form()
     change = service.UserChange(
@@ -178,9 +179,7 @@ async def update_user(request: Request[Any, Any, Any], conn: Connection, user_id
 
 
 @post("/admin/users/{user_id:int}/password", guards=[USERS], include_in_schema=False)
-async def reset_password(
-    request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]
-) -> Template | Redirect:
+async def reset_password(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Template | Redirect:
     identity = current_identity(request)
     form = await request.form()
     try:
@@ -200,7 +199,7 @@ async def reset_password(
 
 
 @post("/admin/users/{user_id:int}/sessions/end", guards=[USERS], include_in_schema=False)
-async def end_sessions(request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]) -> Redirect:
+async def end_sessions(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Redirect:
     await service.end_sessions(conn, actor=current_identity(request), user_id=user_id, origin=origin_of(request.scope))
     return Redirect(path=f"/admin/users/{user_id}?done=sessions", status_code=303)
 
@@ -233,12 +232,12 @@ async def _set_active(request: Request[Any, Any, Any], conn: Connection, user_id
 
 
 @post("/admin/users/{user_id:int}/deactivate", guards=[USERS], include_in_schema=False)
-async def deactivate(request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]) -> Template | Redirect:
+async def deactivate(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Template | Redirect:
     return await _set_active(request, conn, user_id, active=False)
 
 
 @post("/admin/users/{user_id:int}/reactivate", guards=[USERS], include_in_schema=False)
-async def reactivate(request: Request[Any, Any, Any], conn: Connection, user_id: FromPath[int]) -> Template | Redirect:
+async def reactivate(request: Request[Any, Any, Any], conn: Connection, user_id: RecordId) -> Template | Redirect:
     return await _set_active(request, conn, user_id, active=True)
 
 
@@ -329,14 +328,12 @@ def _agency_values(agency: Agency) -> dict[str, Any]:
 
 
 @get("/admin/agencies/{agency_id:int}", guards=[AGENCIES], include_in_schema=False)
-async def agency_page(request: Request[Any, Any, Any], conn: Connection, agency_id: FromPath[int]) -> Template:
+async def agency_page(request: Request[Any, Any, Any], conn: Connection, agency_id: RecordId) -> Template:
     return await _agency_form(request, conn, agency_id)
 
 
 @post("/admin/agencies/{agency_id:int}", guards=[AGENCIES], include_in_schema=False)
-async def update_agency(
-    request: Request[Any, Any, Any], conn: Connection, agency_id: FromPath[int]
-) -> Template | Redirect:
+async def update_agency(request: Request[Any, Any, Any], conn: Connection, agency_id: RecordId) -> Template | Redirect:
     identity = current_identity(request)
     form = await request.form()
     values = {
@@ -433,7 +430,7 @@ async def create_token(request: Request[Any, Any, Any], conn: Connection) -> Tem
 
 
 @post("/admin/tokens/{token_id:int}/revoke", guards=[TOKENS], include_in_schema=False)
-async def revoke_token(request: Request[Any, Any, Any], conn: Connection, token_id: FromPath[int]) -> Redirect:
+async def revoke_token(request: Request[Any, Any, Any], conn: Connection, token_id: RecordId) -> Redirect:
     await tokens.revoke(conn, actor=current_identity(request), token_id=token_id, origin=origin_of(request.scope))
     return Redirect(path="/admin/tokens?done=revoked", status_code=303)
 

@@ -17,7 +17,7 @@ from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.errors import Invalid
 from pitstop.web import csrf
-from pitstop.web.auth import current_identity, origin_of, signed_in
+from pitstop.web.auth import browser_session, current_identity, origin_of, signed_in
 from pitstop.web.dependencies import Connection
 from pitstop.web.errors import safe_next
 
@@ -130,7 +130,7 @@ async def sign_in(request: Request[Any, Any, Any], conn: Connection) -> Template
     )
 
 
-@post("/sign-out", guards=[signed_in], opt={"allow_initial_password": True}, include_in_schema=False)
+@post("/sign-out", guards=[browser_session], opt={"allow_initial_password": True}, include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any], conn: Connection) -> Redirect:
     identity = current_identity(request)
     await sessions.end(conn, identity.credential)
@@ -194,7 +194,7 @@ class KeptAlive(msgspec.Struct, frozen=True):
     idle_seconds: int  # what the page counts down from: relative, so a wrong client clock does not matter
 
 
-@post("/session/keep-alive", guards=[signed_in], opt={"allow_initial_password": True}, include_in_schema=False)
+@post("/session/keep-alive", guards=[browser_session], opt={"allow_initial_password": True}, include_in_schema=False)
 async def keep_alive(request: Request[Any, Any, Any], conn: Connection) -> KeptAlive:
     identity = current_identity(request)
     await sessions.keep_alive(conn, identity.credential)

@@ -23,10 +23,15 @@ _hasher = PasswordHasher()
 
 
 def _lower_priority() -> None:
-    # Hashing is slow on purpose and CPU-bound. On its own threads at a lower priority, a burst of
-    # sign-ins uses spare CPU without starving the thread that answers every other request.
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    # Hashing is slow on purpose and CPU-bound. On its own threads, scheduled only when no other
+    # thread wants the CPU (Linux SCHED_IDLE; argon2's own worker threads inherit it), a burst of
+    # sign-ins uses spare CPU without delaying the thread that answers every other request.
+    tid = threading.get_native_id()
+    try:
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+    except (OSError, AttributeError):  # not Linux: the next best thing
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, tid, 19)
 
 
 # Two at a time: more would only queue on a 2-core machine. argon2-cffi releases the GIL.

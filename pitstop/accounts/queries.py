@@ -329,6 +329,15 @@ async def revoke_token(conn: asyncpg.Connection, token_id: int, revoked_by: int 
     return done is not None
 
 
+async def revoke_user_tokens(conn: asyncpg.Connection, user_id: int, revoked_by: int | None) -> int:
+    result = await conn.execute(
+        "UPDATE api_token SET revoked_at = now(), revoked_by = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+        revoked_by,
+    )
+    return int(result.split()[-1])
+
+
 async def token_identity(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> asyncpg.Record | None:
     """An unrevoked, unexpired token of an active user, with the user, in one query."""
     return await conn.fetchrow(

@@ -212,7 +212,9 @@ async def update_user(
     conn: asyncpg.Connection, *, actor: Identity, user_id: int, change: UserChange, origin: audit.Origin
 ) -> User:
     current = await get_user(conn, actor, user_id)
-    errors = await _user_errors(conn, actor.partnership_id, change.name, change.agency_id, change.roles)
+    errors = await _user_errors(
+        conn, actor.partnership_id, change.name, change.agency_id, change.roles, current_agency_id=current.agency_id
+    )
     if user_id == actor.user_id and Role.ADMIN not in change.roles:
         errors["roles"] = "You cannot remove your own administrator role"
     if errors:
@@ -249,7 +251,11 @@ async def set_active(
         raise Invalid({"active": "You cannot deactivate your own account"})
     if not await queries.set_active(conn, user_id, version, active):
         raise Conflict("user changed", current=current)
-    ended = 0 if active else await queries.delete_user_sessions(conn, user_id)
+    ended = revoked = 0
+    if not active:
+        # Signed out, and their API tokens revoked: reactivating someone must not revive a token.
+        ended = await queries.delete_user_sessions(conn, user_id)
+        revoked = await queries.revoke_user_tokens(conn, user_id, actor.user_id)
     await audit.record(
         conn,
         AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
@@ -257,7 +263,7 @@ async def set_active(
         origin=origin,
         record_type="user",
         record_id=user_id,
-        detail={"sessions_ended": ended},
+        detail={"sessions_ended": ended, "tokens_revoked": revoked},
     )
     return await get_user(conn, actor, user_id)
 
@@ -342,7 +348,12 @@ async def change_own_password(
 
 
 async def _user_errors(
-    conn: asyncpg.Connection, partnership_id: int, name: str, agency_id: int, roles: list[Role]
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    name: str,
+    agency_id: int,
+    roles: list[Role],
+    current_agency_id: int | None = None,
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not name.strip():
@@ -352,7 +363,8 @@ async def _user_errors(
     agency = await queries.agency(conn, agency_id)
     if agency is None or agency.partnership_id != partnership_id:
         errors["agency_id"] = "Select the user's agency"
-    elif not agency.active:
+    elif not agency.active and agency_id != current_agency_id:
+        # Someone already in a deactivated agency can still be edited (say, to remove a role).
         errors["agency_id"] = "This agency is deactivated; select another"
     if not roles:
         errors["roles"] = "Select at least one role"

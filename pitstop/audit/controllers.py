@@ -13,6 +13,7 @@ from litestar.response import Template
 from pitstop.accounts import policy, queries
 from pitstop.audit import service
 from pitstop.audit.models import AuditAction, AuditEvent, AuditFilter
+from pitstop.db.rows import MAX_ID
 from pitstop.errors import Invalid
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection
@@ -56,16 +57,19 @@ def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
+        day = None
+    if day is None or day >= date.max:  # the end of a day must still be a date
         errors[field] = "Enter a real date, like 2026-11-26"
         return None
+    return day
 
 
 def _number(value: str, field: str, errors: dict[str, str]) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
         errors[field] = "Select from the list"
         return None
     return int(value)

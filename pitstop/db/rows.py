@@ -17,3 +17,7 @@ def to_structs(records: Iterable[asyncpg.Record], kind: type[T]) -> list[T]:
 
 def to_struct(record: asyncpg.Record | None, kind: type[T]) -> T | None:
     return None if record is None else msgspec.convert(dict(record), kind)
+
+
+# The largest value of a PostgreSQL bigint: ids beyond it cannot name a record.
+MAX_ID = 2**63 - 1

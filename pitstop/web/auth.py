@@ -74,9 +74,8 @@ async def request_checks(request: Request[Any, Any, Any]) -> None:
     A before-request hook rather than a guard: Litestar copies the handler for each guard it runs,
     a cost every GET would pay for a check that only concerns POSTs.
     """
-    error = request.scope["state"].get("auth_error")
-    if error is not None:
-        raise NotAuthorizedException(headers={"WWW-Authenticate": f'Bearer error="{error}"'})
+    if request.scope["state"].get("auth_error") is not None:
+        raise _not_authorized(request.scope)
     if request.scope["method"] not in csrf.SAFE_METHODS:
         await csrf.check(request)
 
@@ -125,8 +124,16 @@ def _cookie(header: str | None, name: str) -> str | None:
 def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
     identity: Identity | None = connection.scope.get("user")  # type: ignore[assignment]
     if identity is None:
-        raise NotAuthorizedException()
+        raise _not_authorized(connection.scope)
     return identity
+
+
+def _not_authorized(scope: Scope) -> NotAuthorizedException:
+    # Guards run before the before-request hook, so a bad API token is answered here too.
+    error = scope["state"].get("auth_error")  # type: ignore[index]
+    if error is not None:
+        return NotAuthorizedException(headers={"WWW-Authenticate": f'Bearer error="{error}"'})
+    return NotAuthorizedException()
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -138,6 +145,13 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
         and not handler.opt.get("allow_initial_password")
     ):
         raise PasswordChangeRequired()
+
+
+def browser_session(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: signed in with a session cookie (signing out, keeping a session alive), not an API token."""
+    signed_in(connection, handler)
+    if current_identity(connection).method is not AuthMethod.SESSION:
+        raise PermissionDeniedException()
 
 
 def requires(permission: policy.Permission) -> Any:

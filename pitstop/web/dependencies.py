@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import Parameter
 
 from pitstop.db.pool import Database, RequestContext
+from pitstop.db.rows import MAX_ID
 from pitstop.web.middleware import request_id_of
 
 
@@ -30,3 +32,7 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
 
 # Handlers declare `conn: Connection` to run inside the request's transaction.
 Connection = NamedDependency[asyncpg.Connection]
+
+
+# A record's id in a path: a positive bigint. Anything else is a page that does not exist (404).
+RecordId = Annotated[int, Parameter(ge=1, le=MAX_ID)]

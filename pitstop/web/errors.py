@@ -114,9 +114,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     errors: list[FieldError] = []
     if isinstance(exc, ValidationException):
+        errors = field_errors(exc)
+        if errors and all(e.field.startswith("path.") for e in errors):
+            # /admin/users/abc or an id beyond any record's: no such page.
+            return _render(
+                request, 404, Problem(title=_PAGE_TEXT[404][0], status=404, request_id=request_id_of(request.scope)), {}
+            )
         # A request we could read but whose content is wrong is a 422, with the fields named.
         status = HTTP_422_UNPROCESSABLE_ENTITY
-        errors = field_errors(exc)
     title = _PAGE_TEXT.get(status, (_phrase(status), ""))[0]
     if status == HTTP_422_UNPROCESSABLE_ENTITY:
         title = "The request has invalid fields"

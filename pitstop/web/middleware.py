@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from pitstop.logs import access_log, request_id_var
-
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 # No inline script or style anywhere: GOV.UK's js-enabled line lives in a static file.
 CONTENT_SECURITY_POLICY = (
@@ -109,17 +106,18 @@ def _static_headers(headers: list[tuple[bytes, bytes]], query: bytes, request_id
 
 
 def _read_headers(scope: Scope) -> tuple[str, str | None, str | None]:
-    """One pass over the headers: the request id to use, and the Authorization and Cookie headers."""
-    incoming = authorization = cookie = None
+    """One pass over the headers: a new request id, and the Authorization and Cookie headers.
+
+    The id is always ours, never one a client sent: it goes into audit rows, which a client must
+    not be able to make point at someone else's request.
+    """
+    authorization = cookie = None
     for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            incoming = value.decode("latin-1")
-        elif name == b"authorization":
+        if name == b"authorization":
             authorization = value.decode("latin-1")
         elif name == b"cookie":
             cookie = value.decode("latin-1")
-    request_id = incoming if incoming is not None and _INCOMING_ID.match(incoming) else os.urandom(16).hex()
-    return request_id, authorization, cookie
+    return os.urandom(16).hex(), authorization, cookie
 
 
 def request_id_of(scope: Scope) -> str | None:

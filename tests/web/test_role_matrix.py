@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from pitstop.accounts.models import Role, Scope
+from pitstop.web.auth import request_checks
 from tests import factories
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -71,6 +72,14 @@ def app_routes(app: Litestar) -> set[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(app: Litestar) -> None:
     assert app_routes(app) == set(MATRIX)
+
+
+def test_every_route_runs_the_csrf_and_token_checks(app: Litestar) -> None:
+    # Litestar runs only the innermost before_request hook: a route that set its own would
+    # silently skip CSRF. None may.
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            assert handler.resolve_before_request() is request_checks, f"{route.path} skips request_checks"
 
 
 @pytest.fixture
