@@ -18,8 +18,12 @@ T = TypeVar("T")
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 
-# argon2-cffi's defaults are RFC 9106's low-memory profile for argon2id.
-_hasher = PasswordHasher()
+# argon2id with RFC 9106's low-memory profile's time and memory (t=3, 64 MiB), in one lane. Four
+# lanes (argon2-cffi's default) start four threads per hash; on a 2-core server two hashes at once
+# then delayed the event loop by ~3 ms at p99, against under 1 ms with one lane, for the same
+# sign-ins per second (bench/signin.py). Hashes made with other parameters still verify, and are
+# re-hashed at the user's next sign-in (needs_rehash).
+_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 
 def _lower_priority() -> None:

@@ -82,9 +82,14 @@ class Database:
             )
             yield conn
 
-    async def migrations_current(self) -> bool:
-        """One query: are exactly the shipped migrations applied, unedited?"""
-        rows = await self.pool.fetch("SELECT version, checksum FROM pitstop_schema_migration ORDER BY version")
+    async def migrations_current(self, within: float) -> bool:
+        """One query: are exactly the shipped migrations applied, unedited? Gives up after `within` s."""
+        # asyncpg's own timeouts (waiting for a connection, then the query) rather than a task
+        # timeout: the same bound, without cancellation machinery on every health check.
+        async with self.pool.acquire(timeout=within) as conn:
+            rows = await conn.fetch(
+                "SELECT version, checksum FROM pitstop_schema_migration ORDER BY version", timeout=within
+            )
         return [(r["version"], r["checksum"]) for r in rows] == list(self.expected_migrations)
 
     async def close(self) -> None:

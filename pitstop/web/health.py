@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import msgspec
@@ -33,8 +32,7 @@ async def healthz() -> Health:
 async def readyz(state: State) -> Response[Health]:
     db: Database = state.db
     try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            current = await db.migrations_current()
+        current = await db.migrations_current(within=READY_TIMEOUT_SECONDS)
     except Exception as exc:  # refused, timed out, or any asyncpg error: not ready, whatever the cause
         return _unready(Health(status="unavailable", database="unreachable"), exc)
     if not current:

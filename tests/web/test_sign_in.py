@@ -418,3 +418,16 @@ async def test_a_failed_attempt_keeps_where_you_were_going(client: AsyncTestClie
         follow_redirects=False,
     )
     assert response.headers["location"] == "/account"
+
+
+async def test_a_hash_made_with_other_parameters_still_works_and_is_upgraded(
+    client: AsyncTestClient, coordinator: User, owner: asyncpg.Connection
+) -> None:
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=4).hash(factories.PASSWORD)
+    await owner.execute("UPDATE app_user SET password_hash = $2 WHERE id = $1", coordinator.id, old)
+    assert (await post_sign_in(client, coordinator.email, factories.PASSWORD)).status_code == 303
+    upgraded = await owner.fetchval("SELECT password_hash FROM app_user WHERE id = $1", coordinator.id)
+    assert upgraded != old
+    assert upgraded.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
