@@ -391,7 +391,10 @@ async def _token_form(
         context={
             "values": values,
             "errors": errors or {},
-            "user_options": [(u.id, f"{u.name} ({u.agency_name})") for u in people],
+            # Roles shown, because they decide which scopes the token may have.
+            "user_options": [
+                (u.id, f"{u.name}, {u.agency_name} ({', '.join(r.label.lower() for r in u.roles)})") for u in people
+            ],
             "scope_options": SCOPE_OPTIONS,
         },
         status_code=status,

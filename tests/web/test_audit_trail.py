@@ -610,3 +610,18 @@ async def test_an_administrator_who_is_not_a_manager_cannot_read_the_trail(
     assert (await client.get("/audit")).status_code == 403
     assert (await client.get("/api/v1/audit-events")).status_code == 403
     assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE action = 'audit_viewed'") == 0
+
+
+async def test_rows_without_a_user_say_who_they_came_from(client: AsyncTestClient, owner: asyncpg.Connection) -> None:
+    p = await factories.partnership(owner, "west")  # written as the operator: no user
+    social_care = await factories.agency(owner, p.id, "West Social Care", "childrens_social_care")
+    manager = await factories.user(owner, p.id, social_care.id, Role.MANAGER, email="m@west.example")
+    page = await client.get("/sign-in")
+    await client.post(
+        "/sign-in",
+        data={"email": manager.email, "password": "wrong wrong wrong", "csrf_token": factories.csrf_from(page.text)},
+    )
+    await factories.sign_in(client, manager.email)
+    html = (await client.get("/audit")).text
+    assert "An operator (command line)" in html
+    assert "Someone not signed in" in html
