@@ -162,6 +162,18 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
         yield test_client
 
 
+@pytest.fixture
+def pg_dir() -> Iterator[Path]:
+    """A directory for a PostgreSQL of a test's own, outside pytest's tmp_path.
+
+    As root, the embedded server runs as the user `pgserver`, which must be able to enter every
+    parent directory; pytest keeps /tmp/pytest-of-<user> at mode 0700 and resets it whenever a
+    session starts, so a data directory under tmp_path can become unreachable mid-test.
+    """
+    with tempfile.TemporaryDirectory(prefix="pitstop-pg-") as path:
+        yield Path(path)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -57,13 +57,13 @@ class Service:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[list[Service]]:
+def services(pg_dir: Path) -> Iterator[list[Service]]:
     started: list[Service] = []
     yield started
     for service in started:
         service.stop(signal.SIGKILL)
     # Whatever happened, leave no PostgreSQL running behind us.
-    pid_file = tmp_path / "data" / "pgdata" / "postmaster.pid"
+    pid_file = pg_dir / "data" / "pgdata" / "postmaster.pid"
     if pid_file.exists():
         pid = int(pid_file.read_text().split()[0])
         with contextlib.suppress(ProcessLookupError):
@@ -91,9 +91,9 @@ def postgres_running(data_dir: Path) -> bool:
 
 
 def test_killed_service_restarts_with_its_data_and_stops_its_database_on_exit(
-    tmp_path: Path, services: list[Service]
+    tmp_path: Path, pg_dir: Path, services: list[Service]
 ) -> None:
-    data_dir = tmp_path / "data"
+    data_dir = pg_dir / "data"
     first = Service(data_dir, tmp_path / "first.log")
     services.append(first)
     first.wait_ready()
@@ -117,8 +117,10 @@ def test_killed_service_restarts_with_its_data_and_stops_its_database_on_exit(
     assert not postgres_running(data_dir), "the embedded database should stop with the last process using it"
 
 
-async def test_two_processes_starting_together_migrate_once(tmp_path: Path, services: list[Service]) -> None:
-    data_dir = tmp_path / "data"
+async def test_two_processes_starting_together_migrate_once(
+    tmp_path: Path, pg_dir: Path, services: list[Service]
+) -> None:
+    data_dir = pg_dir / "data"
     pair = [Service(data_dir, tmp_path / f"p{i}.log") for i in range(2)]
     services.extend(pair)
     for service in pair:

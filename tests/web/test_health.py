@@ -31,9 +31,9 @@ async def test_readyz_fails_when_a_migration_is_missing(client: AsyncTestClient,
     assert response.json() == {"status": "unavailable", "database": "ok", "migrations": "not current"}
 
 
-async def test_readyz_fails_when_the_database_is_stopped(tmp_path, settings: Settings) -> None:
+async def test_readyz_fails_when_the_database_is_stopped(pg_dir, settings: Settings) -> None:
     # A server of this test's own, so stopping it does not disturb the rest of the suite.
-    server = embedded.start(tmp_path / "own")
+    server = embedded.start(pg_dir / "own")
     await embedded.prepare(server)
     await migrate.migrate(server.owner_url)
     own = msgspec.structs.replace(settings, database_url=server.url(), migration_database_url=server.owner_url)
