@@ -24,6 +24,7 @@ from bench._common import BenchError, Comparison, Context, Options, scratch_dire
 BENCHMARKS = {
     "readyz": "bench.readyz",
     "signin": "bench.signin",
+    "intake": "bench.intake",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0

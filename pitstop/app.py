@@ -23,9 +23,12 @@ from pitstop.accounts import controllers as account_pages
 from pitstop.accounts import queries as account_queries
 from pitstop.accounts import sessions
 from pitstop.audit import controllers as audit_pages
+from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.notifications import controllers as notification_api
+from pitstop.notifications import pages as notification_pages  # TEMP-notification-pages
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
@@ -89,6 +92,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *account_pages.ROUTES,
             *admin_pages.ROUTES,
             *audit_pages.ROUTES,
+            *notification_api.ROUTES,
+            *notification_pages.ROUTES,  # TEMP-notification-pages
+            *calendar_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

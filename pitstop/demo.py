@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from pitstop import demo_notifications
 from pitstop.accounts import passwords
 from pitstop.accounts import queries as accounts
 from pitstop.accounts import service as account_service
@@ -176,4 +177,15 @@ async def load(conn: asyncpg.Connection, password: str | None = None) -> DemoRep
                 must_change_password=False,
             )
             report.accounts.append(DemoAccount(user.email, user.name, tuple(user.roles), user.agency_name, given))
+
+        report.created += [
+            line
+            for line in await demo_notifications.load(
+                conn,
+                partnership.id,
+                coordinator_email="socialcare.coordinator@northfield.example",
+                manager_email="socialcare.manager@northfield.example",
+            )
+            if line.startswith(("created", "screened"))
+        ]
     return report

@@ -21,19 +21,40 @@ class Permission(StrEnum):
     ADMINISTER_AGENCIES = "administer_agencies"
     ADMINISTER_TOKENS = "administer_tokens"
     VIEW_AUDIT = "view_audit"
+    VIEW_CALENDAR = "view_calendar"
+    MANAGE_CALENDAR = "manage_calendar"
+    VIEW_NOTIFICATIONS = "view_notifications"
+    RECEIVE_NOTIFICATIONS = "receive_notifications"
+    SCREEN_NOTIFICATIONS = "screen_notifications"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset({Permission.ADMINISTER_USERS, Permission.ADMINISTER_AGENCIES, Permission.ADMINISTER_TOKENS}),
-    Role.MANAGER: frozenset({Permission.VIEW_AUDIT}),
-    Role.COORDINATOR: frozenset(),
+    Role.ADMIN: frozenset(
+        {
+            Permission.ADMINISTER_USERS,
+            Permission.ADMINISTER_AGENCIES,
+            Permission.ADMINISTER_TOKENS,
+            Permission.VIEW_CALENDAR,
+            Permission.MANAGE_CALENDAR,
+        }
+    ),
+    Role.MANAGER: frozenset({Permission.VIEW_AUDIT, Permission.VIEW_NOTIFICATIONS, Permission.VIEW_CALENDAR}),
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.VIEW_NOTIFICATIONS,
+            Permission.RECEIVE_NOTIFICATIONS,
+            Permission.SCREEN_NOTIFICATIONS,
+            Permission.VIEW_CALENDAR,
+            Permission.MANAGE_CALENDAR,
+        }
+    ),
     Role.AGENCY_MEMBER: frozenset(),
 }
 
 # An API token reaches a permission only through a scope, and only while its user's roles allow it.
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
-    Scope.NOTIFICATIONS_READ: frozenset(),
-    Scope.NOTIFICATIONS_WRITE: frozenset(),
+    Scope.NOTIFICATIONS_READ: frozenset({Permission.VIEW_NOTIFICATIONS}),
+    Scope.NOTIFICATIONS_WRITE: frozenset({Permission.RECEIVE_NOTIFICATIONS}),
     Scope.ACTIONS_READ: frozenset(),
     Scope.ACTIONS_WRITE: frozenset(),
     Scope.AUDIT_READ: frozenset({Permission.VIEW_AUDIT}),

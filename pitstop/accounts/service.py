@@ -45,6 +45,10 @@ async def ensure_partnership(
 ) -> tuple[Partnership, bool]:
     """Create the partnership unless its slug exists (operators only: there is no page for it)."""
     partnership, created = await queries.ensure_partnership(conn, new)
+    # Its working days and the bank holidays its clocks skip (idempotent).
+    from pitstop.calendar import service as calendar
+
+    await calendar.ensure_calendar(conn, partnership.id, calendar.calendar_years())
     if created:
         await audit.record(
             conn,

@@ -30,6 +30,14 @@ class AuditAction(StrEnum):
     AGENCY_CREATED = "agency_created"
     AGENCY_UPDATED = "agency_updated"
     AUDIT_VIEWED = "audit_viewed"
+    CLOSURE_DAY_ADDED = "closure_day_added"
+    CLOSURE_DAY_REMOVED = "closure_day_removed"
+    WORKING_PATTERN_UPDATED = "working_pattern_updated"
+    NOTIFICATION_RECEIVED = "notification_received"
+    NOTIFICATION_UPDATED = "notification_updated"
+    NOTIFICATION_VIEWED = "notification_viewed"
+    NOTIFICATIONS_LISTED = "notifications_listed"
+    NOTIFICATION_SCREENED = "notification_screened"
 
     @property
     def label(self) -> str:

@@ -92,6 +92,7 @@ def field_errors(exc: ValidationException) -> list[FieldError]:
     return errors
 
 
+_QUALIFIED = ("body.", "query.", "path.", "header.")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 
 
@@ -155,9 +156,9 @@ def service_error_handler(request: Request[Any, Any, Any], exc: ServiceError) ->
     if isinstance(exc, Forbidden):
         return _render(request, 403, Problem(title=_PAGE_TEXT[403][0], status=403, request_id=request_id), {})
     if isinstance(exc, Invalid):
-        # Bare names are body fields; "query.x" or "path.x" say where they came from.
+        # Names are body fields unless they say where they came from ("query.x", "path.x").
         errors = [
-            FieldError(field=name if "." in name else f"body.{name}", message=message)
+            FieldError(field=name if name.startswith(_QUALIFIED) else f"body.{name}", message=message)
             for name, message in exc.errors.items()
         ]
         problem = Problem(title="The request has invalid fields", status=422, request_id=request_id, errors=errors)

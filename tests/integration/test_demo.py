@@ -6,7 +6,7 @@ from pathlib import Path
 
 import asyncpg
 
-from pitstop import demo
+from pitstop import demo, demo_notifications
 from pitstop.accounts import passwords
 from pitstop.accounts import queries as accounts
 from pitstop.accounts import service as account_service
@@ -32,21 +32,40 @@ async def every_role_and_every_agency_has_a_user(owner: asyncpg.Connection) -> N
     emails = [r["email"] for r in await owner.fetch("SELECT email FROM app_user")]
     assert all(email.endswith("@northfield.example") for email in emails)
     assert await owner.fetchval("SELECT count(*) FROM app_user WHERE must_change_password") == 0
-    # Written as the operator: audit rows name no user.
-    assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE user_id IS NOT NULL") == 0
+    # Written as the operator: audit rows name no user, but for the screening the demo
+    # coordinator does.
+    named = await owner.fetch("SELECT action FROM audit_event WHERE user_id IS NOT NULL")
+    assert [r["action"] for r in named] == ["notification_screened"]
 
 
 async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(owner: asyncpg.Connection) -> None:
     first = await demo.load(owner, None)
     assert first.created[0] == "partnership Northfield Safeguarding Partnership"
-    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES)
+    notifications = len(demo_notifications.demo_notifications())
+    # The partnership, its agencies, the notifications, and the one the demo screens.
+    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES) + notifications + 1
     assert len(first.accounts) == len(demo.DEMO_USERS)
     generated = [account.password for account in first.accounts]
     assert all(p is not None and len(p) >= passwords.MIN_LENGTH and not passwords.problem(p) for p in generated)
     assert len(set(generated)) == len(generated)  # one each, not one for all
     await every_role_and_every_agency_has_a_user(owner)
-    counts = {t: await count(owner, t) for t in ("partnership", "agency", "app_user", "audit_event")}
-    assert counts == {"partnership": 1, "agency": 8, "app_user": 12, "audit_event": 21}
+    counts = {t: await count(owner, t) for t in ("partnership", "agency", "app_user", "notification", "screening")}
+    assert counts == {"partnership": 1, "agency": 8, "app_user": 12, "notification": notifications, "screening": 1}
+    events = await count(owner, "audit_event")
+    # Every kind a coordinator meets: high risk with children present, an open case, a withheld
+    # address, unscreened ones, one overdue, one screened.
+    kinds = await owner.fetchrow(
+        """SELECT bool_or(n.officer_grade = 'high' AND EXISTS (SELECT 1 FROM notification_person p
+                   WHERE p.notification_id = n.id AND p.role = 'child' AND p.present)) AS high_with_children,
+                  bool_or(n.open_case) AS open_case,
+                  bool_or(EXISTS (SELECT 1 FROM notification_person p
+                   WHERE p.notification_id = n.id AND p.address_withheld)) AS withheld,
+                  bool_or(n.status = 'received') AS unscreened,
+                  bool_or(n.status = 'received' AND n.screening_due_at < now()) AS overdue,
+                  bool_or(n.status = 'screened') AS screened
+             FROM notification n"""
+    )
+    assert dict(kinds) == dict.fromkeys(kinds.keys(), True)
 
     second = await demo.load(owner, None)
     assert second.created == []
@@ -56,6 +75,7 @@ async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(own
     assert "unchanged" in printed
     assert not any(p in printed for p in generated if p)
     assert {t: await count(owner, t) for t in counts} == counts
+    assert await count(owner, "audit_event") == events  # nothing happened, so nothing was recorded
 
     # The passwords shown are the ones that work, and demo users need not change them.
     police = await owner.fetchrow(

@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 
 import asyncpg
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from pitstop.accounts.models import Role, Scope
+from pitstop.notifications import service as intake
+from pitstop.notifications.models import NotificationIn, Source
 from pitstop.web.auth import request_checks
 from tests import factories
 
@@ -21,6 +24,11 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # any role
 ADMIN = frozenset({Role.ADMIN})
 MANAGER = frozenset({Role.MANAGER})
+CALENDAR_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN})
+CALENDAR_KEEPERS = frozenset({Role.COORDINATOR, Role.ADMIN})
+# Before a notification is on an agenda, only coordinators and managers of the partnership see it.
+NOTIFICATION_READERS = frozenset({Role.COORDINATOR, Role.MANAGER})
+COORDINATOR = frozenset({Role.COORDINATOR})
 
 # (method, path) -> who may use it. Path parameters name the record type they hold.
 MATRIX: dict[tuple[str, str], object] = {
@@ -54,6 +62,32 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/admin/tokens/{token_id}/revoke"): ADMIN,
     ("GET", "/audit"): MANAGER,
     ("GET", "/api/v1/audit-events"): MANAGER,
+    ("GET", "/calendar"): CALENDAR_READERS,
+    ("POST", "/calendar/closures"): CALENDAR_KEEPERS,
+    ("POST", "/calendar/closures/{closure_id}/delete"): CALENDAR_KEEPERS,
+    ("POST", "/calendar/pattern"): CALENDAR_KEEPERS,
+    ("POST", "/api/v1/notifications"): COORDINATOR,
+    ("GET", "/api/v1/notifications"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/notifications/{notification_id}"): NOTIFICATION_READERS,
+    ("POST", "/api/v1/notifications/{notification_id}/screening"): COORDINATOR,
+}
+
+# JSON API writes get a body that passes validation, so what answers is the permission and the
+# record's visibility, not the body's shape.
+JSON_BODIES: dict[str, dict] = {
+    "/api/v1/notifications": {
+        "police_reference": "MATRIX/1",
+        "circumstances": "Matrix test.",
+        "risk": {"tool": "dash", "grade": "standard"},
+        "people": [{"role": "victim", "family_name": "Example"}],
+    },
+    "/api/v1/notifications/{notification_id}/screening": {
+        "version": 1,
+        "grade": "standard",
+        "consent": "given",
+        "route": "agenda",
+        "delay_reason": "matrix",
+    },
 }
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -95,6 +129,30 @@ async def token_ids(owner: asyncpg.Connection, place_slug: str) -> int:
     )
 
 
+async def closure_day(owner: asyncpg.Connection, world: factories.World, place: str) -> int:
+    """A closure day of the partnership's own (a removed one can be removed again: still 303)."""
+    return await owner.fetchval(
+        "INSERT INTO closure_day (partnership_id, day, name, source) "
+        "VALUES ($1, current_date + 30, 'Training day', 'partnership') RETURNING id",
+        world.partnerships[place].id,
+    )
+
+
+async def notification(owner: asyncpg.Connection, world: factories.World, place: str) -> int:
+    """A notification of the partnership's, received through the same intake as any other."""
+    received = await intake.receive(
+        owner,
+        actor=None,
+        partnership_id=world.partnerships[place].id,
+        body=msgspec.convert(
+            {**JSON_BODIES["/api/v1/notifications"], "police_reference": f"{place}/1"}, NotificationIn
+        ),
+        source=Source.API,
+        origin=factories.CLI,
+    )
+    return received.notification.id
+
+
 def fill(path: str, ids: dict[str, int]) -> str:
     return _PARAM.sub(lambda m: str(ids[m.group(1)]), path)
 
@@ -104,9 +162,13 @@ async def csrf_for(client: AsyncTestClient, signed_in: bool) -> str:
     return factories.csrf_from(page.text)
 
 
-async def call(client: AsyncTestClient, method: str, path: str, token: str) -> tuple[int, str]:
+async def call(client: AsyncTestClient, method: str, path: str, token: str, pattern: str = "") -> tuple[int, str]:
     if method == "GET":
         response = await client.get(path, follow_redirects=False)
+    elif pattern in JSON_BODIES:
+        response = await client.post(
+            path, json=JSON_BODIES[pattern], headers={"X-CSRF-Token": token}, follow_redirects=False
+        )
     else:
         response = await client.post(path, data={"csrf_token": token}, follow_redirects=False)
     return response.status_code, response.headers.get("location", "")
@@ -134,6 +196,8 @@ async def test_each_role_gets_what_the_matrix_says(
         "user_id": world.users["north.target"].id,
         "agency_id": world.agencies["north.social_care"].id,
         "token_id": await token_ids(owner, "north"),
+        "closure_id": await closure_day(owner, world, "north"),
+        "notification_id": await notification(owner, world, "north"),
     }
     failures = []
     for (method, pattern), allowed in MATRIX.items():
@@ -143,7 +207,7 @@ async def test_each_role_gets_what_the_matrix_says(
         for who in PEOPLE:
             client = people.use(who)
             token = await csrf_for(client, who != "anonymous")
-            status, location = await call(client, method, path, token)
+            status, location = await call(client, method, path, token, pattern)
             if who == "anonymous":
                 if allowed == PUBLIC:
                     ok = status < 400
@@ -173,8 +237,10 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
             world.partnerships["south"].id,
             world.users["south.coordinator"].id,
         ),
+        "closure_id": await closure_day(owner, world, "south"),
+        "notification_id": await notification(owner, world, "south"),
     }
-    missing = {"user_id": 999_999, "agency_id": 999_999, "token_id": 999_999}
+    missing = dict.fromkeys(theirs, 999_999)
     failures = []
     for (method, pattern), allowed in MATRIX.items():
         if "{" not in pattern:
@@ -183,7 +249,7 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
             client = people.use(role.value)
             token = await csrf_for(client, True)
             for ids in (theirs, missing):
-                status, _ = await call(client, method, fill(pattern, ids), token)
+                status, _ = await call(client, method, fill(pattern, ids), token, pattern)
                 if status != 404:
                     failures.append(f"{role.value} {method} {fill(pattern, ids)}: {status}")
     assert failures == []
@@ -192,3 +258,4 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
     assert south_target["active"] is True
     assert south_target["version"] == 1
     assert await owner.fetchval("SELECT revoked_at FROM api_token WHERE id = $1", theirs["token_id"]) is None
+    assert await owner.fetchval("SELECT removed_at FROM closure_day WHERE id = $1", theirs["closure_id"]) is None

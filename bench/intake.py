@@ -1,0 +1,202 @@
+"""intake: notifications per second through POST /api/v1/notifications, against plain SQL.
+
+1,000 distinct notifications (a victim, an alleged perpetrator and a child each) are posted by 10
+concurrent clients with an API token, to Pitstop as production runs it. The baseline inserts the
+same rows (notification, its people, its first version) with plain SQL from this process, over
+10 connections, one transaction per notification. The ratio prices everything intake adds:
+HTTP, validation, the rules, idempotency, the working-day clock, the audit row. Target >= 0.3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench._common import BenchError, Comparison, Connection, Context
+
+DESCRIPTION = "notifications/s posted to the API by 10 clients vs the same rows inserted by plain SQL"
+COUNT = 1000
+CLIENTS = 10
+TARGET = 0.30
+
+
+def _body(n: int, prefix: str) -> dict:
+    received = datetime(2026, 11, 24, 2, 10, tzinfo=UTC) + timedelta(minutes=n)
+    return {
+        "police_reference": f"{prefix}/{n:05d}/26",
+        "received_at": received.isoformat(),
+        "circumstances": "Caller reports partner shouting and throwing items; children in the house.",
+        "address": f"{n} Quillon Close",
+        "postcode": "NF8 9QX",
+        "injuries": n % 2 == 0,
+        "strangulation": n % 7 == 0,
+        "arrest_made": True,
+        "risk": {"tool": "dash", "grade": ("standard", "medium", "high")[n % 3], "yes_count": n % 20},
+        "people": [
+            {"role": "victim", "family_name": "Marsh", "given_names": "Kelly", "date_of_birth": "1994-02-03"},
+            {"role": "alleged_perpetrator", "family_name": "Dunmore", "given_names": "Craig"},
+            {"role": "child", "family_name": "Marsh", "given_names": "Tyler", "present": True},
+        ],
+    }
+
+
+async def _arrange(owner_url: str) -> tuple[int, str]:
+    from pitstop.accounts import service, tokens
+    from pitstop.accounts.models import NewPartnership, Role, Scope
+    from pitstop.audit.service import Origin
+    from pitstop.db.pool import connect
+
+    conn = await connect(owner_url)
+    try:
+        async with conn.transaction():
+            partnership, _ = await service.ensure_partnership(
+                conn,
+                NewPartnership(slug="intake", name="Intake", council_area="Intake", police_force="Intake Police"),
+                Origin(),
+            )
+            police = await service.create_agency(
+                conn,
+                actor=None,
+                partnership_id=partnership.id,
+                name="Intake Police",
+                agency_type="police",
+                origin=Origin(),
+            )
+            feed = await service.create_user(
+                conn,
+                actor=None,
+                partnership_id=partnership.id,
+                new=service.NewUser(
+                    email="feed@intake.example",
+                    name="Police feed",
+                    agency_id=police.id,
+                    roles=[Role.COORDINATOR],
+                    password="a bench feed passphrase",
+                ),
+                origin=Origin(),
+                must_change_password=False,
+            )
+            made = await tokens.create(
+                conn,
+                actor=None,
+                user_id=feed.id,
+                name="bench feed",
+                scopes=[Scope.NOTIFICATIONS_WRITE],
+                origin=Origin(),
+            )
+        return partnership.id, made.secret
+    finally:
+        await conn.close()
+
+
+async def _post_all(port: int, secret: str, bodies: list[bytes]) -> tuple[float, list[str]]:
+    errors: list[str] = []
+    queue = list(reversed(bodies))
+
+    async def client() -> None:
+        conn = await Connection.open(port)
+        try:
+            while queue:
+                body = queue.pop()
+                request = (
+                    f"POST /api/v1/notifications HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"Authorization: Bearer {secret}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+                status, _, _ = await conn.exchange(request)
+                if status != 201:
+                    errors.append(f"POST: {status}")
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    async with asyncio.timeout(120):
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return time.perf_counter() - started, errors
+
+
+async def _insert_all(app_url: str, partnership_id: int, bodies: list[dict]) -> float:
+    """The same rows by plain SQL: a notification, its three people, its first version."""
+    import asyncpg
+
+    queue = list(reversed(bodies))
+
+    async def worker() -> None:
+        conn = await asyncpg.connect(app_url)
+        try:
+            while queue:
+                body = queue.pop()
+                async with conn.transaction():
+                    notification_id = await conn.fetchval(
+                        """INSERT INTO notification (partnership_id, police_reference, source, received_at,
+                               circumstances, address, postcode, injuries, strangulation, arrest_made, risk_tool,
+                               risk_yes_count, officer_grade, content_hash, screening_due_at)
+                           VALUES ($1, $2, 'api', $3, $4, $5, $6, $7, $8, $9, 'dash', $10, $11, $12, $3)
+                           RETURNING id""",
+                        partnership_id,
+                        body["police_reference"],
+                        datetime.fromisoformat(body["received_at"]),
+                        body["circumstances"],
+                        body["address"],
+                        body["postcode"],
+                        body["injuries"],
+                        body["strangulation"],
+                        body["arrest_made"],
+                        body["risk"]["yes_count"],
+                        body["risk"]["grade"],
+                        "0" * 64,
+                    )
+                    await conn.executemany(
+                        """INSERT INTO notification_person (notification_id, position, role, family_name,
+                               given_names) VALUES ($1, $2, $3, $4, $5)""",
+                        [
+                            (notification_id, i, p["role"], p["family_name"], p.get("given_names"))
+                            for i, p in enumerate(body["people"], start=1)
+                        ],
+                    )
+                    await conn.execute(
+                        """INSERT INTO notification_version (notification_id, version, body, source)
+                           VALUES ($1, 1, $2::jsonb, 'api')""",
+                        notification_id,
+                        json.dumps(body),
+                    )
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    async with asyncio.timeout(120):
+        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+    return time.perf_counter() - started
+
+
+async def run(ctx: Context) -> list[Comparison]:
+    db = await ctx.database()
+    partnership_id, secret = await _arrange(db.owner_url)
+    posted = [json.dumps(_body(n, "API")).encode() for n in range(COUNT)]
+    baseline_rows = [_body(n, "SQL") for n in range(COUNT)]
+    async with ctx.pitstop(log_level="INFO") as server:
+        api_seconds, errors = await _post_all(server.port, secret, posted)
+    sql_seconds = await _insert_all(db.url(), partnership_id, baseline_rows)
+    if errors and len(errors) == COUNT:
+        raise BenchError(f"every post failed: {errors[0]}")
+    api_rate, sql_rate = COUNT / api_seconds, COUNT / sql_seconds
+    print(
+        f"{COUNT} notifications, {CLIENTS} clients: API {api_rate:.0f}/s ({api_seconds:.1f} s), "
+        f"plain SQL {sql_rate:.0f}/s ({sql_seconds:.1f} s)"
+    )
+    return [
+        Comparison(
+            name="intake",
+            subject="POST /api/v1/notifications",
+            subject_value=api_rate,
+            baseline="plain SQL",
+            baseline_value=sql_rate,
+            unit="notifications/s",
+            ratio=api_rate / sql_rate,
+            target=TARGET,
+            errors=len(errors),
+            note=f"first error: {errors[0]}" if errors else "",
+        )
+    ]

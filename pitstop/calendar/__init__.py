@@ -1,0 +1,1 @@
+"""The working-day calendar: working hours, bank holidays and closure days, and clocks counted in them."""

@@ -1,0 +1,330 @@
+"""SQL for notifications: each function takes a connection and returns Structs or plain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from pitstop.db.rows import to_structs
+from pitstop.notifications.models import Grade, Notification, NotificationIn, Source, Status, Summary
+
+_NOTIFICATION_COLUMNS = (
+    "police_reference, crime_reference, source, received_at, incident_at, address, postcode, council_area, "
+    "circumstances, injuries, weapons, strangulation, alcohol_or_drugs, arrest_made, no_arrest_reason, "
+    "body_worn_video, risk_tool, risk_answers, risk_yes_count, officer_grade, previous_incidents_12m, "
+    "victim_pregnant, safe_to_contact, safe_contact_number, safe_contact_times, open_case, allocated_worker"
+)
+
+
+def _values(body: NotificationIn, source: Source, received_at: datetime) -> list[Any]:
+    contact = body.safe_contact
+    return [
+        body.police_reference.strip(),
+        body.crime_reference,
+        source.value,
+        received_at,
+        body.incident_at,
+        body.address,
+        body.postcode,
+        body.council_area,
+        body.circumstances,
+        body.injuries,
+        body.weapons,
+        body.strangulation,
+        body.alcohol_or_drugs,
+        body.arrest_made,
+        body.no_arrest_reason,
+        list(body.body_worn_video),
+        body.risk.tool,
+        dict(body.risk.answers),
+        body.risk.yes_count,
+        body.risk.grade.value,
+        body.previous_incidents_12m,
+        body.victim_pregnant,
+        contact.safe if contact else None,
+        contact.number if contact else None,
+        contact.times if contact else None,
+        body.open_case,
+        body.allocated_worker,
+    ]
+
+
+async def insert_if_new(
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    body: NotificationIn,
+    source: Source,
+    received_at: datetime,
+    content_hash: str,
+    screening_due_at: datetime | None,
+) -> int | None:
+    """Insert unless the police reference exists in the partnership; the new id, or None.
+
+    ON CONFLICT waits for a concurrent insert of the same reference to finish, so fifty posts of
+    one reference at once make one row.
+    """
+    placeholders = ", ".join(f"${i}" for i in range(2, 29))
+    return await conn.fetchval(
+        f"""INSERT INTO notification (partnership_id, {_NOTIFICATION_COLUMNS}, content_hash, screening_due_at)
+            VALUES ($1, {placeholders}, $29, $30)
+            ON CONFLICT (partnership_id, police_reference) DO NOTHING
+            RETURNING id""",  # noqa: S608 - column names are constants
+        partnership_id,
+        *_values(body, source, received_at),
+        content_hash,
+        screening_due_at,
+    )
+
+
+async def lock_existing(conn: asyncpg.Connection, partnership_id: int, reference: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, content_hash, status, version, received_at FROM notification
+            WHERE partnership_id = $1 AND police_reference = $2 FOR UPDATE""",
+        partnership_id,
+        reference.strip(),
+    )
+
+
+async def update(
+    conn: asyncpg.Connection,
+    notification_id: int,
+    body: NotificationIn,
+    source: Source,
+    received_at: datetime,
+    content_hash: str,
+    status: Status,
+    screening_due_at: datetime | None,
+) -> int:
+    """Replace the notification's facts with a changed version; return the new version number."""
+    columns = _NOTIFICATION_COLUMNS.split(", ")
+    assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
+    return await conn.fetchval(
+        f"""UPDATE notification SET {assignments}, content_hash = $29, status = $30, screening_due_at = $31,
+                   version = version + 1, updated_at = now()
+             WHERE id = $1 RETURNING version""",  # noqa: S608 - column names are constants
+        notification_id,
+        *_values(body, source, received_at),
+        content_hash,
+        status.value,
+        screening_due_at,
+    )
+
+
+async def replace_people(
+    conn: asyncpg.Connection, notification_id: int, body: NotificationIn, *, new: bool = False
+) -> None:
+    if not new:
+        await conn.execute("DELETE FROM notification_person WHERE notification_id = $1", notification_id)
+    await conn.executemany(
+        """INSERT INTO notification_person (notification_id, position, role, family_name, given_names,
+               date_of_birth, sex, ethnicity, relationship, address, address_withheld, school,
+               gp_or_health_visitor, ordinarily_resident, present, witnessed, injured)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""",
+        [
+            (
+                notification_id,
+                position,
+                p.role.value,
+                p.family_name,
+                p.given_names,
+                p.date_of_birth,
+                p.sex,
+                p.ethnicity,
+                p.relationship,
+                None if p.address_withheld else p.address,
+                p.address_withheld,
+                p.school,
+                p.gp_or_health_visitor,
+                p.ordinarily_resident,
+                p.present,
+                p.witnessed,
+                p.injured,
+            )
+            for position, p in enumerate(body.people, start=1)
+        ],
+    )
+
+
+async def insert_version(
+    conn: asyncpg.Connection,
+    notification_id: int,
+    version: int,
+    body: NotificationIn,
+    source: Source,
+    received_by: int | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO notification_version (notification_id, version, body, source, received_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        notification_id,
+        version,
+        msgspec.to_builtins(body),
+        source.value,
+        received_by,
+    )
+
+
+async def get(conn: asyncpg.Connection, notification_id: int) -> Notification | None:
+    """The notification with its people, in one query."""
+    row = await conn.fetchrow(
+        f"""SELECT n.id, n.partnership_id, {_qualified("n", _NOTIFICATION_COLUMNS)}, n.status, n.screening_due_at,
+                   n.version, n.created_at, n.updated_at,
+                   coalesce((SELECT jsonb_agg(to_jsonb(p) - 'notification_id' ORDER BY p.position)
+                               FROM notification_person p WHERE p.notification_id = n.id), '[]'::jsonb) AS people
+              FROM notification n WHERE n.id = $1""",  # noqa: S608 - column names are constants
+        notification_id,
+    )
+    return None if row is None else msgspec.convert(dict(row), Notification, strict=False)
+
+
+def _qualified(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c}" for c in columns.split(", "))
+
+
+async def risk_tool_questions(conn: asyncpg.Connection, code: str) -> list[str] | None:
+    """The question keys of a risk tool, or None when there is no such tool."""
+    questions = await conn.fetchval("SELECT questions FROM risk_tool WHERE code = $1", code)
+    return None if questions is None else [q["key"] for q in questions]
+
+
+async def summaries(
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    *,
+    status: Status | None = None,
+    grade: Grade | None = None,
+    overdue_at: datetime | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    limit: int = 200,
+) -> list[Summary]:
+    """The intake queue, most urgent first: unscreened before screened, then by deadline, then grade."""
+    rows = await conn.fetch(
+        """SELECT n.id, n.police_reference, n.received_at, n.officer_grade, n.status, n.screening_due_at,
+                  n.open_case, n.version,
+                  (SELECT count(*) FROM notification_person p
+                    WHERE p.notification_id = n.id AND p.role = 'child') AS children
+             FROM notification n
+            WHERE n.partnership_id = $1
+              AND ($2::text IS NULL OR n.status = $2)
+              AND ($3::text IS NULL OR n.officer_grade = $3)
+              AND ($4::timestamptz IS NULL OR (n.status <> 'screened' AND n.screening_due_at < $4))
+              AND ($5::timestamptz IS NULL OR n.received_at >= $5)
+              AND ($6::timestamptz IS NULL OR n.received_at < $6)
+            ORDER BY n.status = 'screened', n.screening_due_at NULLS LAST,
+                     array_position(ARRAY['high', 'medium', 'standard'], n.officer_grade), n.received_at
+            LIMIT $7""",
+        partnership_id,
+        status.value if status else None,
+        grade.value if grade else None,
+        overdue_at,
+        received_from,
+        received_to,
+        limit,
+    )
+    return to_structs(rows, Summary)
+
+
+# ---- for the coordinator's pages --------------------------------------------------------------
+
+
+class QueueCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many notifications of each status and grade (no names, no references)."""
+
+    total: int
+    by_status: dict[str, int]
+    by_grade: dict[str, int]
+    overdue: int
+
+
+async def queue_counts(
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    *,
+    now: datetime,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+) -> QueueCounts:
+    """Counts of the partnership's notifications received in the range: by status, by grade, overdue."""
+    rows = await conn.fetch(
+        """SELECT status, officer_grade, count(*) AS n,
+                  count(*) FILTER (WHERE status <> 'screened' AND screening_due_at < $2) AS overdue
+             FROM notification
+            WHERE partnership_id = $1
+              AND ($3::timestamptz IS NULL OR received_at >= $3)
+              AND ($4::timestamptz IS NULL OR received_at < $4)
+            GROUP BY status, officer_grade""",
+        partnership_id,
+        now,
+        received_from,
+        received_to,
+    )
+    by_status = {s.value: 0 for s in Status}
+    by_grade = {g.value: 0 for g in Grade}
+    for row in rows:
+        by_status[row["status"]] += row["n"]
+        by_grade[row["officer_grade"]] += row["n"]
+    return QueueCounts(
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_grade=by_grade,
+        overdue=sum(row["overdue"] for row in rows),
+    )
+
+
+class VersionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One version of a notification as received, whole, with who sent or keyed it."""
+
+    version: int
+    source: Source
+    received_at: datetime
+    received_by: int | None
+    received_by_name: str | None
+    body: dict[str, Any]
+
+
+async def versions(conn: asyncpg.Connection, notification_id: int) -> list[VersionRecord]:
+    """Every version of a notification, the first first."""
+    rows = await conn.fetch(
+        """SELECT v.version, v.source, v.received_at, v.received_by, u.name AS received_by_name, v.body
+             FROM notification_version v LEFT JOIN app_user u ON u.id = v.received_by
+            WHERE v.notification_id = $1
+            ORDER BY v.version""",
+        notification_id,
+    )
+    return to_structs(rows, VersionRecord)
+
+
+async def user_names(conn: asyncpg.Connection, partnership_id: int, user_ids: list[int]) -> dict[int, str]:
+    """The names of the partnership's users among `user_ids`."""
+    rows = await conn.fetch(
+        "SELECT id, name FROM app_user WHERE partnership_id = $1 AND id = ANY($2::bigint[])",
+        partnership_id,
+        user_ids,
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def active_managers(conn: asyncpg.Connection, partnership_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the partnership's active managers, by name: who may authorise sharing without consent."""
+    rows = await conn.fetch(
+        """SELECT id, name FROM app_user
+            WHERE partnership_id = $1 AND active AND 'manager' = ANY(roles)
+            ORDER BY name, id""",
+        partnership_id,
+    )
+    return [(row["id"], row["name"]) for row in rows]
+
+
+class RiskTool(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    label: str
+    questions: list[dict[str, str]]  # [{"key": ..., "text": ...}]
+
+
+async def risk_tools(conn: asyncpg.Connection) -> list[RiskTool]:
+    rows = await conn.fetch("SELECT code, label, questions FROM risk_tool ORDER BY code")
+    return to_structs(rows, RiskTool)
