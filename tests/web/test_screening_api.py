@@ -141,8 +141,8 @@ async def test_a_police_update_since_opening_is_a_conflict_and_after_screening_m
 @pytest.mark.parametrize("role_email", ["manager_email", "member_email"])
 async def test_only_coordinators_screen(
     client: AsyncTestClient,
-    north: North,
-    role_email: str,  # noqa: F811
+    north: North,  # noqa: F811 - the fixture, imported above
+    role_email: str,
 ) -> None:
     created = (await post(client, BODY, north.feed)).json()["notification"]
     await factories.sign_in(client, getattr(north, role_email))
