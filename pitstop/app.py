@@ -28,7 +28,6 @@ from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
 from pitstop.notifications import controllers as notification_api
-from pitstop.notifications import pages as notification_pages  # TEMP-notification-pages
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
@@ -93,7 +92,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *admin_pages.ROUTES,
             *audit_pages.ROUTES,
             *notification_api.ROUTES,
-            *notification_pages.ROUTES,  # TEMP-notification-pages
             *calendar_pages.ROUTES,
             static,
         ],
