@@ -128,6 +128,28 @@ async def closures(
     return to_structs(rows, ClosureDay)
 
 
+async def pattern_and_closed_dates(
+    conn: asyncpg.Connection, partnership_id: int
+) -> tuple[WorkingPattern | None, list[date]]:
+    """What a clock needs, in one query (it runs for every notification received)."""
+    row = await conn.fetchrow(
+        f"""SELECT {_qualified_pattern()},
+                   ARRAY(SELECT DISTINCT day FROM closure_day
+                          WHERE partnership_id IS NULL OR (partnership_id = $1 AND removed_at IS NULL)) AS closed
+              FROM (SELECT $1::bigint AS id) AS wanted
+              LEFT JOIN working_pattern p ON p.partnership_id = wanted.id""",  # noqa: S608
+        partnership_id,
+    )
+    fields = dict(row)
+    closed = fields.pop("closed")
+    found = to_struct(fields, WorkingPattern) if fields["partnership_id"] is not None else None
+    return found, list(closed)
+
+
+def _qualified_pattern() -> str:
+    return ", ".join(f"p.{column.strip()}" for column in _PATTERN.split(","))
+
+
 async def closed_dates(conn: asyncpg.Connection, partnership_id: int) -> list[date]:
     rows = await conn.fetch(
         """SELECT DISTINCT day FROM closure_day

@@ -105,8 +105,8 @@ def calendar_of(pattern: WorkingPattern, closed: Iterable[date]) -> WorkingCalen
 
 async def load_calendar(conn: asyncpg.Connection, partnership_id: int) -> WorkingCalendar:
     """The partnership's calendar: its pattern, bank holidays and its own (live) closure days."""
-    pattern = await working_pattern(conn, partnership_id)
-    return calendar_of(pattern, await queries.closed_dates(conn, partnership_id))
+    pattern, closed = await queries.pattern_and_closed_dates(conn, partnership_id)
+    return calendar_of(pattern or WorkingPattern(partnership_id=partnership_id), closed)
 
 
 async def screening_due(conn: asyncpg.Connection, partnership_id: int, received_at: datetime, grade: str) -> datetime:

@@ -179,11 +179,23 @@ class Outcome(StrEnum):
     UPDATED = "updated"
 
 
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """What a sender needs back: which notification, which version, where it stands."""
+
+    id: int
+    police_reference: str
+    version: int
+    status: Status
+    officer_grade: Grade
+    received_at: datetime
+    screening_due_at: datetime | None
+
+
 class Received(msgspec.Struct, frozen=True, kw_only=True):
     """What intake did with a notification: created it, found it unchanged, or updated it."""
 
     outcome: Outcome
-    notification: Notification
+    notification: Receipt
 
 
 class Consent(StrEnum):

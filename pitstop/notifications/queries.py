@@ -81,8 +81,8 @@ async def insert_if_new(
 
 async def lock_existing(conn: asyncpg.Connection, partnership_id: int, reference: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, content_hash, status, version, received_at FROM notification
-            WHERE partnership_id = $1 AND police_reference = $2 FOR UPDATE""",
+        """SELECT id, content_hash, status, version, received_at, officer_grade, screening_due_at
+             FROM notification WHERE partnership_id = $1 AND police_reference = $2 FOR UPDATE""",
         partnership_id,
         reference.strip(),
     )

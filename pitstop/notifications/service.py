@@ -25,6 +25,7 @@ from pitstop.notifications.models import (
     NotificationIn,
     Outcome,
     PersonRole,
+    Receipt,
     Received,
     Screening,
     Source,
@@ -85,6 +86,7 @@ async def receive(
     user_id = actor.user_id if actor else None
 
     notification_id = await queries.insert_if_new(conn, partnership_id, body, source, received_at, digest, due)
+    version, status, grade = 1, Status.RECEIVED, body.risk.grade
     if notification_id is not None:
         await queries.replace_people(conn, notification_id, body, new=True)
         await queries.insert_version(conn, notification_id, 1, body, source, user_id)
@@ -95,6 +97,8 @@ async def receive(
         notification_id = existing["id"]
         if existing["content_hash"] == digest:
             outcome = Outcome.UNCHANGED
+            version, status, grade = existing["version"], Status(existing["status"]), Grade(existing["officer_grade"])
+            received_at, due = existing["received_at"], existing["screening_due_at"]
         else:
             # The clock runs from first receipt unless the police say when they sent it.
             received_at = body.received_at or existing["received_at"]
@@ -115,9 +119,18 @@ async def receive(
             record_id=notification_id,
             detail={"source": source.value},
         )
-    notification = await queries.get(conn, notification_id)
-    assert notification is not None
-    return Received(outcome=outcome, notification=notification)
+    # A receipt, not the whole record: the sender has the body, and reading it back would double
+    # the work of every intake.
+    receipt = Receipt(
+        id=notification_id,
+        police_reference=body.police_reference.strip(),
+        version=version,
+        status=status,
+        officer_grade=grade,
+        received_at=received_at,
+        screening_due_at=due,
+    )
+    return Received(outcome=outcome, notification=receipt)
 
 
 async def view(conn: asyncpg.Connection, actor: Identity, notification_id: int, origin: audit.Origin) -> Notification:
