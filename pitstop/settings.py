@@ -7,9 +7,11 @@ secret key.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import tempfile
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -158,14 +160,18 @@ def with_secret_key(settings: Settings) -> Settings:
         raise SettingsError(f"{PREFIX}SECRET_KEY is required in production")
     path = settings.data_dir / "secret_key"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-    else:
-        key = secrets.token_urlsafe(48)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: link is atomic and
+        # refuses an existing name, so two processes starting together agree on one complete key.
+        fd, temporary = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
     if len(key) < 32:
         raise SettingsError(f"{path}: the stored secret key is too short; delete the file to generate a new one")
     return msgspec.structs.replace(settings, secret_key=key)

@@ -101,3 +101,14 @@ def test_repr_never_shows_secrets() -> None:
     assert "hunter2" not in text
     assert KEY not in text
     assert "postgresql://app:***@db/pitstop" in text
+
+
+def test_processes_starting_together_agree_on_one_complete_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = load_settings({"PITSTOP_DATA_DIR": str(tmp_path)})
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: with_secret_key(settings).secret_key, range(32)))
+    assert len(set(keys)) == 1
+    assert len(keys[0]) >= 32
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary files left
