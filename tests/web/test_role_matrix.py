@@ -70,6 +70,12 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/notifications"): NOTIFICATION_READERS,
     ("GET", "/api/v1/notifications/{notification_id}"): NOTIFICATION_READERS,
     ("POST", "/api/v1/notifications/{notification_id}/screening"): COORDINATOR,
+    ("GET", "/notifications"): NOTIFICATION_READERS,
+    ("GET", "/notifications/new"): COORDINATOR,
+    ("POST", "/notifications/new"): COORDINATOR,
+    ("GET", "/notifications/{notification_id}"): NOTIFICATION_READERS,
+    ("GET", "/notifications/{notification_id}/screening"): COORDINATOR,
+    ("POST", "/notifications/{notification_id}/screening"): COORDINATOR,
 }
 
 # JSON API writes get a body that passes validation, so what answers is the permission and the
