@@ -178,14 +178,17 @@ async def load(conn: asyncpg.Connection, password: str | None = None) -> DemoRep
             )
             report.accounts.append(DemoAccount(user.email, user.name, tuple(user.roles), user.agency_name, given))
 
-        report.created += [
-            line
-            for line in await demo_notifications.load(
-                conn,
-                partnership.id,
-                coordinator_email="socialcare.coordinator@northfield.example",
-                manager_email="socialcare.manager@northfield.example",
-            )
-            if line.startswith(("created", "screened"))
-        ]
+        for line in await demo_notifications.load(
+            conn,
+            partnership.id,
+            coordinator_email="socialcare.coordinator@northfield.example",
+            manager_email="socialcare.manager@northfield.example",
+        ):
+            verb, _, what = line.partition(": ")
+            if verb == "created":
+                report.created.append(what)
+            elif verb == "screened":
+                report.created.append(f"screening of {what}")
+            else:
+                report.existing.append(what)
     return report
