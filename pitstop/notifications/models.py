@@ -171,6 +171,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     open_case: bool
     children: int
     version: int
+    overdue: bool  # not yet screened and past its screening deadline
 
 
 class Outcome(StrEnum):

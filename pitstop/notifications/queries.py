@@ -205,6 +205,7 @@ async def summaries(
     rows = await conn.fetch(
         """SELECT n.id, n.police_reference, n.received_at, n.officer_grade, n.status, n.screening_due_at,
                   n.open_case, n.version,
+                  (n.status <> 'screened' AND n.screening_due_at < now()) AS overdue,
                   (SELECT count(*) FROM notification_person p
                     WHERE p.notification_id = n.id AND p.role = 'child') AS children
              FROM notification n

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -278,3 +279,23 @@ async def test_a_coordinator_may_post_with_a_session_and_csrf(client: AsyncTestC
     assert with_token.status_code == 201
     created = await client.get(f"/api/v1/notifications/{with_token.json()['notification']['id']}")
     assert created.json()["source"] == "api"
+
+
+async def test_the_queue_flags_what_is_past_its_deadline(
+    client: AsyncTestClient, north: North, owner: asyncpg.Connection
+) -> None:
+    late = (await post(client, BODY, north.feed)).json()["notification"]  # received two days ago
+    fresh = copy.deepcopy(BODY)
+    fresh["police_reference"] = "14/7800/26"
+    fresh["received_at"] = datetime.now(UTC).isoformat()
+    await post(client, fresh, north.feed)
+    await factories.sign_in(client, north.coordinator_email)
+    queue = {n["police_reference"]: n for n in (await client.get("/api/v1/notifications")).json()}
+    assert queue[late["police_reference"]]["overdue"] is True
+    assert queue["14/7800/26"]["overdue"] is False
+    only_late = (await client.get("/api/v1/notifications", params={"overdue": "true"})).json()
+    assert [n["police_reference"] for n in only_late] == [late["police_reference"]]
+    # Screened, it is no longer late for screening.
+    await owner.execute("UPDATE notification SET status = 'screened' WHERE id = $1", late["id"])
+    queue = {n["police_reference"]: n for n in (await client.get("/api/v1/notifications")).json()}
+    assert queue[late["police_reference"]]["overdue"] is False
