@@ -15,6 +15,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench._accounts import arrange
 from bench._common import BenchError, Comparison, Connection, Context
 
 DESCRIPTION = "notifications/s posted to the API by 10 clients vs the same rows inserted by plain SQL"
@@ -44,52 +45,12 @@ def _body(n: int, prefix: str) -> dict:
 
 
 async def _arrange(owner_url: str) -> tuple[int, str]:
-    from pitstop.accounts import service, tokens
-    from pitstop.accounts.models import NewPartnership, Role, Scope
-    from pitstop.audit.service import Origin
-    from pitstop.db.pool import connect
-
-    conn = await connect(owner_url)
-    try:
-        async with conn.transaction():
-            partnership, _ = await service.ensure_partnership(
-                conn,
-                NewPartnership(slug="intake", name="Intake", council_area="Intake", police_force="Intake Police"),
-                Origin(),
-            )
-            police = await service.create_agency(
-                conn,
-                actor=None,
-                partnership_id=partnership.id,
-                name="Intake Police",
-                agency_type="police",
-                origin=Origin(),
-            )
-            feed = await service.create_user(
-                conn,
-                actor=None,
-                partnership_id=partnership.id,
-                new=service.NewUser(
-                    email="feed@intake.example",
-                    name="Police feed",
-                    agency_id=police.id,
-                    roles=[Role.COORDINATOR],
-                    password="a bench feed passphrase",
-                ),
-                origin=Origin(),
-                must_change_password=False,
-            )
-            made = await tokens.create(
-                conn,
-                actor=None,
-                user_id=feed.id,
-                name="bench feed",
-                scopes=[Scope.NOTIFICATIONS_WRITE],
-                origin=Origin(),
-            )
-        return partnership.id, made.secret
-    finally:
-        await conn.close()
+    people = [("feed@intake.example", "Police feed", "coordinator")]
+    arranged = await arrange(
+        owner_url, "intake", people, "a bench feed passphrase", token_scopes=["notifications:write"]
+    )
+    assert arranged.token is not None
+    return arranged.partnership_id, arranged.token
 
 
 async def _post_all(port: int, secret: str, bodies: list[bytes]) -> tuple[float, list[str]]:

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 
+from bench._accounts import arrange
 from bench._common import BenchError, Comparison, Connection, Context, get_request
 
 DESCRIPTION = "p99 of /healthz with 20 sign-ins in flight vs its p99 with none"
@@ -28,47 +29,8 @@ _CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
 
 async def _create_users(owner_url: str, count: int) -> list[str]:
-    from pitstop.accounts import service
-    from pitstop.accounts.models import NewPartnership, Role
-    from pitstop.audit.service import Origin
-    from pitstop.db.pool import connect
-
-    conn = await connect(owner_url)
-    try:
-        async with conn.transaction():
-            partnership, _ = await service.ensure_partnership(
-                conn,
-                NewPartnership(slug="bench", name="Bench", council_area="Bench", police_force="Bench Police"),
-                Origin(),
-            )
-            agency = await service.create_agency(
-                conn,
-                actor=None,
-                partnership_id=partnership.id,
-                name="Bench Police",
-                agency_type="police",
-                origin=Origin(),
-            )
-            emails = []
-            for n in range(count):
-                user = await service.create_user(
-                    conn,
-                    actor=None,
-                    partnership_id=partnership.id,
-                    new=service.NewUser(
-                        email=f"signin{n}@bench.example",
-                        name=f"Bench User {n}",
-                        agency_id=agency.id,
-                        roles=[Role.AGENCY_MEMBER],
-                        password=PASSWORD,
-                    ),
-                    origin=Origin(),
-                    must_change_password=False,
-                )
-                emails.append(user.email)
-            return emails
-    finally:
-        await conn.close()
+    people = [(f"signin{n}@bench.example", f"Bench User {n}", "agency_member") for n in range(count)]
+    return (await arrange(owner_url, "bench", people, PASSWORD)).emails
 
 
 def _cookie(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
