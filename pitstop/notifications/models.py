@@ -85,6 +85,8 @@ class NotificationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     received_at: datetime | None = None  # when the police sent it; defaults to now
     incident_at: datetime | None = None
     address: ShortText | None = None
+    # The incident address is withheld (a refuge): it stays empty and is never shown or matched.
+    address_withheld: bool = False
     postcode: Annotated[str, Meta(max_length=10)] | None = None
     council_area: ShortText | None = None
     injuries: bool | None = None
@@ -97,6 +99,11 @@ class NotificationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     previous_incidents_12m: Count | None = None
     victim_pregnant: bool | None = None
     safe_contact: SafeContactIn | None = None
+    # The officer's words on safe contact, kept as written: they never make contact "safe".
+    safe_contact_notes: ShortText | None = None
+    # What the police recorded; the coordinator's consent decision is made at screening.
+    consent_to_share: bool | None = None
+    victim_aware: bool | None = None
     open_case: bool = False
     allocated_worker: ShortText | None = None
 
@@ -130,6 +137,7 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     received_at: datetime
     incident_at: datetime | None
     address: str | None
+    address_withheld: bool
     postcode: str | None
     council_area: str | None
     circumstances: str
@@ -149,6 +157,9 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     safe_to_contact: bool | None
     safe_contact_number: str | None
     safe_contact_times: str | None
+    safe_contact_notes: str | None
+    consent_to_share: bool | None
+    victim_aware: bool | None
     open_case: bool
     allocated_worker: str | None
     status: Status

@@ -88,6 +88,7 @@ FIELD_LABELS = {
     "received_at": "Date received",
     "incident_at": "Date of incident",
     "address": "Incident address",
+    "address_withheld": "Incident address withheld",
     "postcode": "Postcode",
     "council_area": "Council area",
     "circumstances": "Circumstances",
@@ -102,6 +103,9 @@ FIELD_LABELS = {
     "previous_incidents_12m": "Previous incidents",
     "victim_pregnant": "Victim pregnant",
     "safe_contact": "Safe contact",
+    "safe_contact_notes": "The police's note on safe contact",
+    "consent_to_share": "Consent to share (police)",
+    "victim_aware": "Victim aware of referral (police)",
     "open_case": "Open case",
     "allocated_worker": "Allocated worker",
     "people": "People",
@@ -740,13 +744,18 @@ _OVERRIDES = (Consent.REFUSED, Consent.NOT_SOUGHT)  # sharing without relying on
 _RATIONALE_LIMIT = 5_000
 
 
+def _yes_no_value(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
 def _screening_defaults(notification: Notification) -> dict[str, str]:
     values = {
         "version": str(notification.version),
         "grade": notification.officer_grade.value,
         "grade_rationale": "",
         "consent": "",
-        "victim_aware": "",
+        # What the police recorded is the starting point; the coordinator confirms or corrects it.
+        "victim_aware": _yes_no_value(notification.victim_aware),
         "route": "",
         "route_rationale": "",
         "delay_reason": "",

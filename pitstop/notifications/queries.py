@@ -15,8 +15,10 @@ _NOTIFICATION_COLUMNS = (
     "police_reference, crime_reference, source, received_at, incident_at, address, postcode, council_area, "
     "circumstances, injuries, weapons, strangulation, alcohol_or_drugs, arrest_made, no_arrest_reason, "
     "body_worn_video, risk_tool, risk_answers, risk_yes_count, officer_grade, previous_incidents_12m, "
-    "victim_pregnant, safe_to_contact, safe_contact_number, safe_contact_times, open_case, allocated_worker"
+    "victim_pregnant, safe_to_contact, safe_contact_number, safe_contact_times, open_case, allocated_worker, "
+    "address_withheld, safe_contact_notes, consent_to_share, victim_aware"
 )
+_COLUMN_COUNT = len(_NOTIFICATION_COLUMNS.split(", "))
 
 
 def _values(body: NotificationIn, source: Source, received_at: datetime) -> list[Any]:
@@ -27,7 +29,7 @@ def _values(body: NotificationIn, source: Source, received_at: datetime) -> list
         source.value,
         received_at,
         body.incident_at,
-        body.address,
+        None if body.address_withheld else body.address,
         body.postcode,
         body.council_area,
         body.circumstances,
@@ -49,6 +51,10 @@ def _values(body: NotificationIn, source: Source, received_at: datetime) -> list
         contact.times if contact else None,
         body.open_case,
         body.allocated_worker,
+        body.address_withheld,
+        body.safe_contact_notes,
+        body.consent_to_share,
+        body.victim_aware,
     ]
 
 
@@ -66,10 +72,11 @@ async def insert_if_new(
     ON CONFLICT waits for a concurrent insert of the same reference to finish, so fifty posts of
     one reference at once make one row.
     """
-    placeholders = ", ".join(f"${i}" for i in range(2, 29))
+    last = _COLUMN_COUNT + 1
+    placeholders = ", ".join(f"${i}" for i in range(2, last + 1))
     return await conn.fetchval(
         f"""INSERT INTO notification (partnership_id, {_NOTIFICATION_COLUMNS}, content_hash, screening_due_at)
-            VALUES ($1, {placeholders}, $29, $30)
+            VALUES ($1, {placeholders}, ${last + 1}, ${last + 2})
             ON CONFLICT (partnership_id, police_reference) DO NOTHING
             RETURNING id""",  # noqa: S608 - column names are constants
         partnership_id,
@@ -102,7 +109,8 @@ async def update(
     columns = _NOTIFICATION_COLUMNS.split(", ")
     assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
     return await conn.fetchval(
-        f"""UPDATE notification SET {assignments}, content_hash = $29, status = $30, screening_due_at = $31,
+        f"""UPDATE notification SET {assignments}, content_hash = ${_COLUMN_COUNT + 2}, status = ${_COLUMN_COUNT + 3},
+                   screening_due_at = ${_COLUMN_COUNT + 4},
                    version = version + 1, updated_at = now()
              WHERE id = $1 RETURNING version""",  # noqa: S608 - column names are constants
         notification_id,

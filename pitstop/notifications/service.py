@@ -46,6 +46,8 @@ async def _rule_errors(conn: asyncpg.Connection, body: NotificationIn) -> dict[s
     errors: dict[str, str] = {}
     if not any(p.role is PersonRole.VICTIM for p in body.people):
         errors["people"] = "Add the victim: a notification names at least one"
+    if body.address_withheld and body.address:
+        errors["address"] = "Leave the incident address empty when it is withheld"
     for index, person in enumerate(body.people):
         if person.address_withheld and person.address:
             errors[f"people[{index}].address"] = "Leave the address empty when it is withheld"
