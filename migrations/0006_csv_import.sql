@@ -12,7 +12,7 @@ ALTER TABLE notification
 
 -- One mapping per partnership: which of the force's headers holds each field, and the force's
 -- words for roles, grades and risk tools. A JSON object read and checked by the application
--- (pitstop/notifications/extract.py); `version` refuses a concurrent edit.
+-- (pitstop/notifications/imports/extract.py); `version` refuses a concurrent edit.
 CREATE TABLE import_mapping (
     partnership_id bigint PRIMARY KEY REFERENCES partnership (id),
     mapping        jsonb NOT NULL,
@@ -40,6 +40,8 @@ CREATE TABLE notification_import (
     -- [{"line": 12, "column": "DOB", "reference": "14/7781/26", "message": "..."}], at most 1,000.
     errors             jsonb NOT NULL DEFAULT '[]'::jsonb,
     errors_total       integer NOT NULL DEFAULT 0,
+    -- Headers in the file that no field reads (a force adding a column is worth knowing about).
+    columns_ignored    text[] NOT NULL DEFAULT '{}',
     CONSTRAINT notification_import_partnership_key UNIQUE (partnership_id, id),
     CONSTRAINT notification_import_mode_known CHECK (mode IN ('all_or_nothing', 'good_incidents')),
     CONSTRAINT notification_import_outcome_known CHECK (outcome IN ('imported', 'rejected', 'partly_imported')),
@@ -52,4 +54,5 @@ CREATE INDEX notification_import_recent_idx ON notification_import (partnership_
 ALTER TABLE notification_version ADD COLUMN import_id bigint REFERENCES notification_import (id);
 
 GRANT SELECT, INSERT, UPDATE ON import_mapping TO pitstop_app;
-GRANT SELECT, INSERT ON notification_import TO pitstop_app;
+-- UPDATE: the record is written first (its id marks each version it brings), its counts at the end.
+GRANT SELECT, INSERT, UPDATE ON notification_import TO pitstop_app;

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from pitstop import demo_notifications
+from pitstop import demo_import, demo_notifications
 from pitstop.accounts import passwords
 from pitstop.accounts import queries as accounts
 from pitstop.accounts import service as account_service
@@ -178,6 +178,8 @@ async def load(conn: asyncpg.Connection, password: str | None = None) -> DemoRep
             )
             report.accounts.append(DemoAccount(user.email, user.name, tuple(user.roles), user.agency_name, given))
 
+        if await demo_import.ensure_mapping(conn, partnership.id):
+            report.created.append("import settings for Northfield Police's extract")
         for line in await demo_notifications.load(
             conn,
             partnership.id,

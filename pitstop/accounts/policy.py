@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_NOTIFICATIONS = "view_notifications"
     RECEIVE_NOTIFICATIONS = "receive_notifications"
     SCREEN_NOTIFICATIONS = "screen_notifications"
+    MANAGE_IMPORT_MAPPING = "manage_import_mapping"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -36,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMINISTER_TOKENS,
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
+            Permission.MANAGE_IMPORT_MAPPING,
         }
     ),
     Role.MANAGER: frozenset({Permission.VIEW_AUDIT, Permission.VIEW_NOTIFICATIONS, Permission.VIEW_CALENDAR}),
@@ -46,6 +48,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCREEN_NOTIFICATIONS,
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
+            Permission.MANAGE_IMPORT_MAPPING,
         }
     ),
     Role.AGENCY_MEMBER: frozenset(),

@@ -38,6 +38,11 @@ class AuditAction(StrEnum):
     NOTIFICATION_VIEWED = "notification_viewed"
     NOTIFICATIONS_LISTED = "notifications_listed"
     NOTIFICATION_SCREENED = "notification_screened"
+    NOTIFICATIONS_IMPORTED = "notifications_imported"
+    IMPORT_VIEWED = "import_viewed"
+    IMPORTS_LISTED = "imports_listed"
+    IMPORT_TEMPLATE_DOWNLOADED = "import_template_downloaded"
+    IMPORT_MAPPING_UPDATED = "import_mapping_updated"
 
     @property
     def label(self) -> str:

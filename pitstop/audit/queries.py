@@ -39,6 +39,36 @@ async def insert(
     )
 
 
+async def insert_many(
+    conn: asyncpg.Connection,
+    *,
+    action: str,
+    partnership_id: int | None,
+    user_id: int | None,
+    agency_id: int | None,
+    record_type: str,
+    record_ids: list[str],
+    request_id: str | None,
+    client_addr: str | None,
+    detail: dict[str, Any],
+) -> None:
+    """One row per record, in one statement (a bulk import creates thousands)."""
+    await conn.execute(
+        """INSERT INTO audit_event (action, partnership_id, user_id, agency_id, record_type, record_id,
+                                    request_id, client_addr, detail)
+           SELECT $1, $2, $3, $4, $5, unnest($6::text[]), $7, $8::inet, $9""",
+        action,
+        partnership_id,
+        user_id,
+        agency_id,
+        record_type,
+        record_ids,
+        request_id,
+        client_addr,
+        detail,
+    )
+
+
 async def search(conn: asyncpg.Connection, partnership_id: int, where: AuditFilter) -> list[AuditEvent]:
     rows = await conn.fetch(
         """SELECT e.id, e.occurred_at, e.partnership_id, e.user_id, u.name AS user_name, e.agency_id,

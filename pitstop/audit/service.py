@@ -52,6 +52,32 @@ async def record(
     )
 
 
+async def record_many(
+    conn: asyncpg.Connection,
+    action: AuditAction,
+    *,
+    actor: Identity | None,
+    origin: Origin,
+    partnership_id: int,
+    record_type: str,
+    record_ids: list[int],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row for each of many records changed at once, e.g. each notification an import creates."""
+    await queries.insert_many(
+        conn,
+        action=action.value,
+        partnership_id=partnership_id,
+        user_id=actor.user_id if actor else None,
+        agency_id=actor.agency_id if actor else None,
+        record_type=record_type,
+        record_ids=[str(i) for i in record_ids],
+        request_id=origin.request_id,
+        client_addr=origin.client_addr,
+        detail=detail or {},
+    )
+
+
 async def search(conn: asyncpg.Connection, viewer: Identity, where: AuditFilter, origin: Origin) -> list[AuditEvent]:
     """A manager's view of their partnership's trail. Looking at the trail is itself audited."""
     policy.require(viewer, policy.Permission.VIEW_AUDIT)

@@ -163,15 +163,17 @@ async def insert_version(
     body: NotificationIn,
     source: Source,
     received_by: int | None,
+    import_id: int | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO notification_version (notification_id, version, body, source, received_by)
-           VALUES ($1, $2, $3, $4, $5)""",
+        """INSERT INTO notification_version (notification_id, version, body, source, received_by, import_id)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         notification_id,
         version,
         msgspec.to_builtins(body),
         source.value,
         received_by,
+        import_id,
     )
 
 
@@ -190,6 +192,12 @@ async def get(conn: asyncpg.Connection, notification_id: int) -> Notification | 
 
 def _qualified(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{c}" for c in columns.split(", "))
+
+
+async def risk_tool_question_keys(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    """Every risk tool's code -> its question keys."""
+    rows = await conn.fetch("SELECT code, questions FROM risk_tool")
+    return {row["code"]: [q["key"] for q in row["questions"]] for row in rows}
 
 
 async def risk_tool_questions(conn: asyncpg.Connection, code: str) -> list[str] | None:

@@ -42,7 +42,15 @@ def content_hash(body: NotificationIn) -> str:
 
 
 async def _rule_errors(conn: asyncpg.Connection, body: NotificationIn) -> dict[str, str]:
-    """What the types cannot say. Field names are paths into the body, as the API reports them."""
+    questions = await queries.risk_tool_questions(conn, body.risk.tool)
+    return rule_errors(body, {} if questions is None else {body.risk.tool: questions})
+
+
+def rule_errors(body: NotificationIn, risk_tools: dict[str, list[str]]) -> dict[str, str]:
+    """What the types cannot say. Field names are paths into the body, as the API reports them.
+
+    `risk_tools`: the question keys of each risk tool there is (a bulk import reads them once).
+    """
     errors: dict[str, str] = {}
     if not any(p.role is PersonRole.VICTIM for p in body.people):
         errors["people"] = "Add the victim: a notification names at least one"
@@ -51,7 +59,7 @@ async def _rule_errors(conn: asyncpg.Connection, body: NotificationIn) -> dict[s
     for index, person in enumerate(body.people):
         if person.address_withheld and person.address:
             errors[f"people[{index}].address"] = "Leave the address empty when it is withheld"
-    questions = await queries.risk_tool_questions(conn, body.risk.tool)
+    questions = risk_tools.get(body.risk.tool)
     if questions is None:
         errors["risk.tool"] = "Choose a risk tool this partnership uses"
     elif questions:
@@ -75,6 +83,7 @@ async def receive(
     body: NotificationIn,
     source: Source,
     origin: audit.Origin,
+    import_id: int | None = None,
 ) -> Received:
     """Take in a notification: create it, find it unchanged, or update it. `actor` None: an operator import."""
     if actor is not None:
@@ -91,7 +100,7 @@ async def receive(
     version, status, grade = 1, Status.RECEIVED, body.risk.grade
     if notification_id is not None:
         await queries.replace_people(conn, notification_id, body, new=True)
-        await queries.insert_version(conn, notification_id, 1, body, source, user_id)
+        await queries.insert_version(conn, notification_id, 1, body, source, user_id, import_id)
         outcome = Outcome.CREATED
     else:
         existing = await queries.lock_existing(conn, partnership_id, body.police_reference)
@@ -108,7 +117,7 @@ async def receive(
             status = Status.RECEIVED if existing["status"] == Status.RECEIVED else Status.RESCREEN
             version = await queries.update(conn, notification_id, body, source, received_at, digest, status, due)
             await queries.replace_people(conn, notification_id, body)
-            await queries.insert_version(conn, notification_id, version, body, source, user_id)
+            await queries.insert_version(conn, notification_id, version, body, source, user_id, import_id)
             outcome = Outcome.UPDATED
     if outcome is not Outcome.UNCHANGED:
         await audit.record(
@@ -119,7 +128,7 @@ async def receive(
             partnership_id=partnership_id,
             record_type="notification",
             record_id=notification_id,
-            detail={"source": source.value},
+            detail={"source": source.value, **({"import_id": import_id} if import_id else {})},
         )
     # A receipt, not the whole record: the sender has the body, and reading it back would double
     # the work of every intake.

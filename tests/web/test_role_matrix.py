@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from pitstop.accounts.models import Role, Scope
 from pitstop.notifications import service as intake
+from pitstop.notifications.imports.extract import DEFAULT_MAPPING
 from pitstop.notifications.models import NotificationIn, Source
 from pitstop.web.auth import request_checks
 from tests import factories
@@ -29,6 +30,8 @@ CALENDAR_KEEPERS = frozenset({Role.COORDINATOR, Role.ADMIN})
 # Before a notification is on an agenda, only coordinators and managers of the partnership see it.
 NOTIFICATION_READERS = frozenset({Role.COORDINATOR, Role.MANAGER})
 COORDINATOR = frozenset({Role.COORDINATOR})
+# The import settings are configuration: the coordinators who import, and administrators.
+IMPORT_SETTINGS = frozenset({Role.COORDINATOR, Role.ADMIN})
 
 # (method, path) -> who may use it. Path parameters name the record type they hold.
 MATRIX: dict[tuple[str, str], object] = {
@@ -76,6 +79,12 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/notifications/{notification_id}"): NOTIFICATION_READERS,
     ("GET", "/notifications/{notification_id}/screening"): COORDINATOR,
     ("POST", "/notifications/{notification_id}/screening"): COORDINATOR,
+    ("POST", "/api/v1/notifications/import"): COORDINATOR,
+    ("GET", "/api/v1/notifications/import/template"): COORDINATOR,
+    ("GET", "/api/v1/notifications/imports"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/notifications/imports/{import_id}"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/notifications/import/mapping"): IMPORT_SETTINGS,
+    ("PUT", "/api/v1/notifications/import/mapping"): IMPORT_SETTINGS,
 }
 
 # JSON API writes get a body that passes validation, so what answers is the permission and the
@@ -94,6 +103,7 @@ JSON_BODIES: dict[str, dict] = {
         "route": "agenda",
         "delay_reason": "matrix",
     },
+    "/api/v1/notifications/import/mapping": {"mapping": msgspec.to_builtins(DEFAULT_MAPPING), "version": 0},
 }
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -159,6 +169,16 @@ async def notification(owner: asyncpg.Connection, world: factories.World, place:
     return received.notification.id
 
 
+async def notification_import(owner: asyncpg.Connection, world: factories.World, place: str) -> int:
+    """An import's record (what the file held does not matter here)."""
+    return await owner.fetchval(
+        "INSERT INTO notification_import (partnership_id, file_name, mode, outcome, rows_read, incidents_read, "
+        "created, updated, unchanged, incidents_rejected) VALUES ($1, 'x.csv', 'all_or_nothing', 'imported', "
+        "0, 0, 0, 0, 0, 0) RETURNING id",
+        world.partnerships[place].id,
+    )
+
+
 def fill(path: str, ids: dict[str, int]) -> str:
     return _PARAM.sub(lambda m: str(ids[m.group(1)]), path)
 
@@ -171,6 +191,8 @@ async def csrf_for(client: AsyncTestClient, signed_in: bool) -> str:
 async def call(client: AsyncTestClient, method: str, path: str, token: str, pattern: str = "") -> tuple[int, str]:
     if method == "GET":
         response = await client.get(path, follow_redirects=False)
+    elif method == "PUT":
+        response = await client.put(path, json=JSON_BODIES[pattern], headers={"X-CSRF-Token": token})
     elif pattern in JSON_BODIES:
         response = await client.post(
             path, json=JSON_BODIES[pattern], headers={"X-CSRF-Token": token}, follow_redirects=False
@@ -204,6 +226,7 @@ async def test_each_role_gets_what_the_matrix_says(
         "token_id": await token_ids(owner, "north"),
         "closure_id": await closure_day(owner, world, "north"),
         "notification_id": await notification(owner, world, "north"),
+        "import_id": await notification_import(owner, world, "north"),
     }
     failures = []
     for (method, pattern), allowed in MATRIX.items():
@@ -245,6 +268,7 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
         ),
         "closure_id": await closure_day(owner, world, "south"),
         "notification_id": await notification(owner, world, "south"),
+        "import_id": await notification_import(owner, world, "south"),
     }
     missing = dict.fromkeys(theirs, 999_999)
     failures = []
