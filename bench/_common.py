@@ -247,6 +247,11 @@ class Connection:
     async def exchange_with_headers(self, request: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
         """Send one request; return (status, headers with lower-case names, body, closing?)."""
         self.writer.write(request)
+        return await self.read_response()
+
+    async def read_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+        """Read one whole response (after a request written by the caller, e.g. a streamed body):
+        (status, headers with lower-case names, body, closing?)."""
         head = await self.reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 "):
             raise ProtocolError(head[:40].decode("latin-1"))

@@ -30,6 +30,7 @@ from pitstop.db.pool import Database, create_pool
 from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
 from pitstop.notifications.imports import controllers as import_api
+from pitstop.notifications.imports import pages as import_pages
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *audit_pages.ROUTES,
             *notification_api.ROUTES,
             *import_api.ROUTES,
+            *import_pages.ROUTES,
             *calendar_pages.ROUTES,
             *notification_pages.ROUTES,
             static,

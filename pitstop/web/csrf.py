@@ -24,6 +24,8 @@ FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 ANONYMOUS_COOKIE = "__Host-pitstop_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Route opt for a streamed upload: its handler calls `verify` with the form's token, read first.
+CHECKED_IN_STREAM = "csrf_checked_in_stream"
 
 
 class CsrfRefused(PermissionDeniedException):
@@ -63,9 +65,17 @@ async def check(request: Request[Any, Any, Any]) -> None:
     identity: Identity | None = request.scope.get("user")  # type: ignore[assignment]
     if identity is not None and identity.method is AuthMethod.TOKEN:
         return
-    expected = expected_token(request)
     sent = request.headers.get(HEADER)
     if sent is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sent = (await request.form()).get(FIELD)
+    verify(request, sent)
+
+
+def verify(request: Request[Any, Any, Any], sent: object) -> None:
+    """Refuse unless `sent` is this browser's token (API tokens need none)."""
+    identity: Identity | None = request.scope.get("user")  # type: ignore[assignment]
+    if identity is not None and identity.method is AuthMethod.TOKEN:
+        return
+    expected = expected_token(request)
     if expected is None or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise CsrfRefused()

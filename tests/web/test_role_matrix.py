@@ -85,6 +85,11 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/notifications/imports/{import_id}"): NOTIFICATION_READERS,
     ("GET", "/api/v1/notifications/import/mapping"): IMPORT_SETTINGS,
     ("PUT", "/api/v1/notifications/import/mapping"): IMPORT_SETTINGS,
+    ("GET", "/notifications/import"): COORDINATOR,
+    ("POST", "/notifications/import"): COORDINATOR,
+    ("GET", "/notifications/imports/{import_id}"): NOTIFICATION_READERS,
+    ("GET", "/admin/import-settings"): IMPORT_SETTINGS,
+    ("POST", "/admin/import-settings"): IMPORT_SETTINGS,
 }
 
 # JSON API writes get a body that passes validation, so what answers is the permission and the

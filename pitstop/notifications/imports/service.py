@@ -346,6 +346,10 @@ async def mapping_state(conn: asyncpg.Connection, actor: Identity) -> MappingSta
     return await _state(conn, actor.partnership_id)
 
 
+async def risk_tool_codes(conn: asyncpg.Connection) -> list[str]:
+    return sorted(await notification_queries.risk_tool_question_keys(conn))
+
+
 async def template(conn: asyncpg.Connection, actor: Identity, origin: audit.Origin) -> ImportMapping:
     """The mapping the template is written from; the download is audited like any other."""
     policy.require(actor, policy.Permission.RECEIVE_NOTIFICATIONS)
