@@ -14,7 +14,8 @@ from pitstop.accounts.models import Role, Scope
 from pitstop.demo_import import NORTHFIELD_MAPPING
 from tests import factories
 
-SAMPLE = (Path(__file__).parents[3] / "shared" / "samples" / "police-extract-example.csv").read_bytes()
+# The invented example of one force's layout from shared/samples (Northfield, postcodes NF).
+SAMPLE = (Path(__file__).parents[1] / "fixtures" / "police-extract-example.csv").read_bytes()
 CSV = {"content-type": "text/csv"}
 
 # Pitstop's own layout (the default mapping): one incident, a victim, an alleged perpetrator, a child.
