@@ -35,6 +35,8 @@ from pitstop.db.locate import database_urls
 from pitstop.db.pool import connect
 from pitstop.errors import Invalid, NotFound
 from pitstop.logs import configure as configure_logging
+from pitstop.notifications.imports import service as import_service
+from pitstop.notifications.imports.models import ImportMode, ImportOutcome
 from pitstop.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("pitstop.cli")
@@ -385,6 +387,43 @@ async def _tokens_revoke(conn: asyncpg.Connection, args: argparse.Namespace, _: 
     return Output(out=[f"revoked API token {token.id} {token.name!r} (acting as {token.user_name})"])
 
 
+async def _file_chunks(path: str) -> AsyncIterator[bytes]:
+    with open(path, "rb") as handle:  # noqa: ASYNC230 - an operator's command, nothing else waits on it
+        while chunk := handle.read(1 << 16):
+            yield chunk
+
+
+async def _notifications_import(conn: asyncpg.Connection, args: argparse.Namespace, _: str | None) -> Output:
+    partnership = await find_partnership(conn, args.partnership)
+    if not os.path.isfile(args.file):  # noqa: ASYNC240 - an operator command; nothing else waits
+        raise CommandError(f"there is no file {args.file}", code=1)
+    report = await import_service.import_extract(
+        conn,
+        actor=None,
+        partnership_id=partnership.id,
+        chunks=_file_chunks(args.file),
+        file_name=os.path.basename(args.file),
+        mode=ImportMode(args.mode),
+        origin=OPERATOR,
+    )
+    summary = (
+        f"import {report.id} of {report.file_name}: {report.outcome.value.replace('_', ' ')}; "
+        f"{report.rows_read} rows, {report.incidents_read} incidents: {report.created} new, {report.updated} "
+        f"updated, {report.unchanged} unchanged, {report.incidents_rejected} not imported"
+    )
+    problems = [
+        f"line {e.line}"
+        + (f", {e.column}" if e.column else "")
+        + (f" ({e.reference})" if e.reference else "")
+        + f": {e.message}"
+        for e in report.errors
+    ]
+    if report.errors_total > len(report.errors):
+        problems.append(f"... and {report.errors_total - len(report.errors)} more")
+    code = 0 if report.outcome is ImportOutcome.IMPORTED else 1
+    return Output(out=[summary], err=problems, code=code)
+
+
 # ---- running operator commands --------------------------------------------------------------
 
 
@@ -660,6 +699,34 @@ def _add_operator_commands(commands: argparse._SubParsersAction) -> None:  # typ
         readonly=True,
     )
     listing.add_argument("--partnership", metavar="SLUG", help="only this partnership's users")
+
+    notifications = commands.add_parser(
+        "notifications",
+        help="import the police's daily extract",
+        description="Notifications from the police, for an operator's scheduled jobs.",
+    )
+    actions = notifications.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = _operator_command(
+        actions,
+        "import",
+        _notifications_import,
+        options={"partnership": "--partnership"},
+        help="import a CSV extract into a partnership",
+        description=(
+            "Import the police's CSV extract, read with the partnership's import settings, exactly as the "
+            "import page does, and print the report. Exit 0 when everything was imported (or found unchanged), "
+            "1 when anything was not (each problem is printed on stderr with its line and column)."
+        ),
+        epilog="example:\n  pitstop notifications import --partnership northfield /srv/drop/extract-2026-11-24.csv",
+    )
+    importing.add_argument("--partnership", metavar="SLUG", help="needed when there is more than one")
+    importing.add_argument(
+        "--mode",
+        choices=[m.value for m in ImportMode],
+        default=ImportMode.ALL_OR_NOTHING.value,
+        help="all_or_nothing (default): any bad row imports nothing; good_incidents: import the rest",
+    )
+    importing.add_argument("file", help="the CSV file")
 
     api_tokens = commands.add_parser(
         "tokens",

@@ -15,6 +15,7 @@ from pitstop.accounts import tokens
 from pitstop.accounts.models import NewPartnership, Scope
 from pitstop.db.pool import create_pool
 from tests.conftest import TestDatabase
+from tests.web.test_import_api import HEADER, incident
 
 
 def pitstop(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -384,3 +385,26 @@ async def test_users_list_shows_users_and_never_passwords(owner: asyncpg.Connect
     both = await run(owner, "users", "list")
     assert "Southfield Partnership (southfield)" in both.out
     assert "no users yet" in both.out
+
+
+async def test_notifications_import_prints_the_report_and_keeps_the_record(
+    owner: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await partnership_with_agency(owner)
+    extract = tmp_path / "drop-2026-11-24.csv"
+    extract.write_text(HEADER + incident("14/1/26") + incident("14/2/26", grade="Severe"), encoding="utf-8")
+    refused = await run(owner, "notifications", "import", str(extract))
+    assert refused.code == 1
+    assert refused.out[0].startswith("import 1 of drop-2026-11-24.csv: rejected; 6 rows, 2 incidents: 0 new")
+    assert refused.err == [
+        "line 6, Grade (14/2/26): 'Severe' is not a grade: use Standard, Medium or High, or add the force's word"
+    ]
+    assert await count(owner, "notification") == 0
+    partly = await run(owner, "notifications", "import", "--mode", "good_incidents", str(extract))
+    assert partly.code == 1
+    assert "partly imported" in partly.out[0]
+    assert await count(owner, "notification") == 1
+    assert await count(owner, "notification_import") == 2
+    missing = await run(owner, "notifications", "import", str(tmp_path / "nothing.csv"))
+    assert missing.code == 1
+    assert "there is no file" in missing.err[0]
