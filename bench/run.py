@@ -25,6 +25,7 @@ BENCHMARKS = {
     "readyz": "bench.readyz",
     "signin": "bench.signin",
     "intake": "bench.intake",
+    "import": "bench.import_extract",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0
