@@ -26,6 +26,8 @@ class Permission(StrEnum):
     VIEW_NOTIFICATIONS = "view_notifications"
     RECEIVE_NOTIFICATIONS = "receive_notifications"
     SCREEN_NOTIFICATIONS = "screen_notifications"
+    # The partnership's "potential escalation" rule (repeat incidents): configuration, like agencies.
+    ADMINISTER_REPEAT_RULE = "administer_repeat_rule"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -34,6 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMINISTER_USERS,
             Permission.ADMINISTER_AGENCIES,
             Permission.ADMINISTER_TOKENS,
+            Permission.ADMINISTER_REPEAT_RULE,
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
         }

@@ -38,6 +38,11 @@ class AuditAction(StrEnum):
     NOTIFICATION_VIEWED = "notification_viewed"
     NOTIFICATIONS_LISTED = "notifications_listed"
     NOTIFICATION_SCREENED = "notification_screened"
+    PERSON_VIEWED = "person_viewed"
+    PERSON_LINK_CONFIRMED = "person_link_confirmed"
+    PERSON_SPLIT = "person_split"
+    PERSON_MERGED = "person_merged"
+    REPEAT_RULE_UPDATED = "repeat_rule_updated"
 
     @property
     def label(self) -> str:
