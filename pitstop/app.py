@@ -29,6 +29,8 @@ from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
 from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
+from pitstop.people import controllers as people_api
+from pitstop.people import pages as people_pages
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
@@ -95,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *notification_api.ROUTES,
             *calendar_pages.ROUTES,
             *notification_pages.ROUTES,
+            *people_api.ROUTES,
+            *people_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

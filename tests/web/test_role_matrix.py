@@ -76,6 +76,14 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/notifications/{notification_id}"): NOTIFICATION_READERS,
     ("GET", "/notifications/{notification_id}/screening"): COORDINATOR,
     ("POST", "/notifications/{notification_id}/screening"): COORDINATOR,
+    ("GET", "/people/{person_id}"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/people/{person_id}"): NOTIFICATION_READERS,
+    ("POST", "/people/{person_id}/incidents/{notification_id}/confirm"): COORDINATOR,
+    ("POST", "/people/{person_id}/incidents/{notification_id}/split"): COORDINATOR,
+    ("GET", "/people/{person_id}/merge"): COORDINATOR,
+    ("POST", "/people/{person_id}/merge"): COORDINATOR,
+    ("GET", "/admin/repeat-incidents"): ADMIN,
+    ("POST", "/admin/repeat-incidents"): ADMIN,
 }
 
 # JSON API writes get a body that passes validation, so what answers is the permission and the
@@ -159,6 +167,13 @@ async def notification(owner: asyncpg.Connection, world: factories.World, place:
     return received.notification.id
 
 
+async def victim(owner: asyncpg.Connection, notification_id: int) -> int:
+    """The person the notification's victim is linked to."""
+    return await owner.fetchval(
+        "SELECT person_id FROM notification_person WHERE notification_id = $1 AND role = 'victim'", notification_id
+    )
+
+
 def fill(path: str, ids: dict[str, int]) -> str:
     return _PARAM.sub(lambda m: str(ids[m.group(1)]), path)
 
@@ -205,6 +220,7 @@ async def test_each_role_gets_what_the_matrix_says(
         "closure_id": await closure_day(owner, world, "north"),
         "notification_id": await notification(owner, world, "north"),
     }
+    own["person_id"] = await victim(owner, own["notification_id"])
     failures = []
     for (method, pattern), allowed in MATRIX.items():
         if pattern in ("/sign-in",) or (method, pattern) == ("POST", "/sign-out"):
@@ -246,6 +262,7 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
         "closure_id": await closure_day(owner, world, "south"),
         "notification_id": await notification(owner, world, "south"),
     }
+    theirs["person_id"] = await victim(owner, theirs["notification_id"])
     missing = dict.fromkeys(theirs, 999_999)
     failures = []
     for (method, pattern), allowed in MATRIX.items():
@@ -265,3 +282,5 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
     assert south_target["version"] == 1
     assert await owner.fetchval("SELECT revoked_at FROM api_token WHERE id = $1", theirs["token_id"]) is None
     assert await owner.fetchval("SELECT removed_at FROM closure_day WHERE id = $1", theirs["closure_id"]) is None
+    south_person = await owner.fetchrow("SELECT version, merged_into FROM person WHERE id = $1", theirs["person_id"])
+    assert (south_person["version"], south_person["merged_into"]) == (1, None)
