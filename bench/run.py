@@ -25,6 +25,7 @@ BENCHMARKS = {
     "readyz": "bench.readyz",
     "signin": "bench.signin",
     "intake": "bench.intake",
+    "linkage": "bench.linkage",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0

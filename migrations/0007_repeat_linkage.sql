@@ -67,7 +67,7 @@ CREATE TABLE person (
     created_by     bigint REFERENCES app_user (id),
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT person_partnership_key UNIQUE (partnership_id, id),
+    CONSTRAINT person_partnership_key UNIQUE (id, partnership_id),
     CONSTRAINT person_split_from_fkey FOREIGN KEY (partnership_id, split_from) REFERENCES person (partnership_id, id),
     CONSTRAINT person_merged_into_fkey FOREIGN KEY (partnership_id, merged_into) REFERENCES person (partnership_id, id),
     CONSTRAINT person_auto_match_has_key CHECK (NOT auto_match OR match_key IS NOT NULL),
@@ -75,8 +75,13 @@ CREATE TABLE person (
     CONSTRAINT person_merge_recorded CHECK ((merged_into IS NULL) = (merged_at IS NULL))
 );
 -- One automatically matched person per key: concurrent intakes of a new person make one row.
-CREATE UNIQUE INDEX person_auto_match_key ON person (partnership_id, match_key) WHERE auto_match;
-CREATE INDEX person_merged_into_idx ON person (merged_into) WHERE merged_into IS NOT NULL;
+-- No index on person leads with partnership_id: a plan cached while the table was small could
+-- otherwise scan the whole partnership for what one key or id finds.
+CREATE UNIQUE INDEX person_auto_match_key ON person (match_key, partnership_id) WHERE auto_match;
+-- Re-pointing those merged into someone who is merged in turn.
+CREATE INDEX person_merged_idx ON person (merged_into, partnership_id) WHERE merged_into IS NOT NULL;
+-- Possible matches (the same family name, something else differs) for a coordinator to look at.
+CREATE INDEX person_family_idx ON person (person_family_key(family_name), partnership_id);
 
 ALTER TABLE notification_person
     -- Computed by the database, so the backfill below, intake and imports always agree.
@@ -88,16 +93,20 @@ ALTER TABLE notification_person
     ADD COLUMN confirmed_at timestamptz,
     ADD CONSTRAINT notification_person_link_status_known CHECK (link_status IN ('automatic', 'confirmed')),
     ADD CONSTRAINT notification_person_confirmation_recorded CHECK (link_status = 'automatic' OR confirmed_at IS NOT NULL);
--- Counting a person's incidents, and moving them on a merge or split.
-CREATE INDEX notification_person_person_idx ON notification_person (person_id, notification_id);
--- Possible matches (same family name, something else differs) for a coordinator to look at.
-CREATE INDEX notification_person_family_idx ON notification_person (person_family_key(family_name));
+-- Counting a person's incidents, and moving them on a merge or split. Partial: people are written
+-- unlinked, then linked, and only the link needs an entry.
+CREATE INDEX notification_person_person_idx ON notification_person (person_id, notification_id)
+    WHERE person_id IS NOT NULL;
 
 -- A person is linked only to notifications of their own partnership. The application checks it;
 -- this holds it even against a mistake there. Links are made by UPDATE, checked once per statement
 -- so that linking thousands stays cheap; an INSERT that brings a link (none does today) per row.
+-- Index lookups only, however many rows: PL/pgSQL keeps a plan for the session, and a hash join
+-- planned for a bulk import would otherwise scan both tables at every later intake.
 CREATE FUNCTION notification_person_same_partnership() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off
+AS $$
 BEGIN
     IF EXISTS (
         SELECT 1
@@ -114,7 +123,9 @@ END
 $$;
 
 CREATE FUNCTION notification_person_same_partnership_row() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off
+AS $$
 BEGIN
     IF NOT EXISTS (
         SELECT 1

@@ -10,6 +10,7 @@ import msgspec
 
 from pitstop.db.rows import to_structs
 from pitstop.notifications.models import Grade, Notification, NotificationIn, Source, Status, Summary
+from pitstop.people import linkage
 from pitstop.people import queries as people
 
 _NOTIFICATION_COLUMNS = (
@@ -130,7 +131,7 @@ async def replace_people(
     A coordinator's confirmed links and splits outlive the police sending the notification again.
     Callers link the rest afterwards (`pitstop.people.linkage.link_people`).
     """
-    kept = [] if new else await people.delete_people_keeping_links(conn, [notification_id])
+    kept = [] if new else await linkage.delete_people_keeping_links(conn, [notification_id])
     await conn.executemany(
         """INSERT INTO notification_person (notification_id, position, role, family_name, given_names,
                date_of_birth, sex, ethnicity, relationship, address, address_withheld, school,
@@ -159,7 +160,7 @@ async def replace_people(
             for position, p in enumerate(body.people, start=1)
         ],
     )
-    await people.restore_links(conn, kept)
+    await linkage.restore_links(conn, kept)
 
 
 async def insert_version(
@@ -191,7 +192,8 @@ _PERSON_LINKAGE = f"""jsonb_build_object(
                                 AND person_address_key(p.address) IS NOT NULL THEN
         (SELECT bool_or(person_address_key(o.address) = person_address_key(p.address))
            FROM notification_person o JOIN notification m ON m.id = o.notification_id
-          WHERE o.person_id = p.person_id AND o.notification_id <> n.id AND m.partnership_id = n.partnership_id
+          WHERE o.person_id = p.person_id AND o.notification_id <> n.id
+            AND m.partnership_id IS NOT DISTINCT FROM n.partnership_id
             AND NOT o.address_withheld AND NOT m.address_withheld AND o.address IS NOT NULL) END)"""  # noqa: S608
 
 

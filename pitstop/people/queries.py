@@ -3,6 +3,11 @@ with their incidents, confirm, split and merge, and the repeat-incident rule.
 
 The matching key is computed by the database (`person_match_key`, 0007_repeat_linkage.sql, stored in
 `notification_person.match_key`), so intake, imports and the migration's backfill always agree.
+
+Where a notification is found by its id, its partnership is tested with `IS NOT DISTINCT FROM`: the
+same test (partnership_id is never NULL), but one no index can serve, so a plan PostgreSQL cached
+while the tables were small can never prefer an index on partnership_id to the primary key. Such a
+plan made every intake scan the partnership's notifications until autovacuum's first ANALYZE.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def recent_incidents_sql(person_id: str, n: str, months: str) -> str:
     other = INCIDENT_TIME.format(n="ri_n")
     return f"""(SELECT count(DISTINCT ri.notification_id)
                   FROM notification_person ri JOIN notification ri_n ON ri_n.id = ri.notification_id
-                 WHERE ri.person_id = {person_id} AND ri_n.partnership_id = {n}.partnership_id
+                 WHERE ri.person_id = {person_id} AND ri_n.partnership_id IS NOT DISTINCT FROM {n}.partnership_id
                    AND {other} <= {at} AND {other} > {at} - make_interval(months => {months}))"""  # noqa: S608
 
 
@@ -68,71 +73,92 @@ _NAME_KEY = "coalesce(person_family_key({t}.family_name), '') || '|' || coalesce
 
 
 async def link_people(conn: asyncpg.Connection, partnership_id: int, notification_ids: Sequence[int]) -> None:
-    """Link every person named in these notifications who has no person yet. Three statements, however many.
+    """Link every person named in these notifications who has no person yet. Four statements, however many.
 
     With a key: to the partnership's automatically matched person of that key (made if there is none),
     or to whom that person was merged into. Without one: a person of their own, never matched.
+
+    Each statement starts from the batch's ids and reaches everything else by index, so the plan stays
+    a few index lookups a person even before the tables have statistics (a first import into a new
+    database: the app's role may not ANALYZE). Joins between CTEs, or the ids repeated as an index
+    condition on the inner side, made the same batch six times slower. One id (intake) is a scalar
+    parameter rather than an array, so that PostgreSQL settles on one plan for the statement instead
+    of planning it afresh each time (the planning took longer than the linking).
     """
     ids = sorted(set(notification_ids))
     if not ids:
         return
+    batch, key = ("(VALUES ($2::bigint))", ids[0]) if len(ids) == 1 else ("unnest($2::bigint[])", ids)
     # New keys: one person each, named as in their earliest incident here. In key order, so that two
     # intakes bringing the same new people wait for each other in one order (never a deadlock); the
     # partial unique index makes the second of them insert nothing.
     await conn.execute(
-        """INSERT INTO person (partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
+        f"""INSERT INTO person (partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
            SELECT DISTINCT ON (np.match_key) $1, np.match_key, np.family_name, np.given_names, np.date_of_birth, true
-             FROM notification_person np
-             JOIN notification n ON n.id = np.notification_id
-            WHERE n.partnership_id = $1 AND np.notification_id = ANY($2::bigint[])
-              AND np.person_id IS NULL AND np.match_key IS NOT NULL
+             FROM {batch} AS batch (id)
+             JOIN notification n ON n.id = batch.id
+             JOIN notification_person np ON np.notification_id = n.id
+            WHERE n.partnership_id IS NOT DISTINCT FROM $1 AND np.person_id IS NULL AND np.match_key IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM person p
                                WHERE p.partnership_id = $1 AND p.auto_match AND p.match_key = np.match_key)
             ORDER BY np.match_key, coalesce(n.incident_at, n.received_at), np.id
-           ON CONFLICT (partnership_id, match_key) WHERE auto_match DO NOTHING""",
+           ON CONFLICT (match_key, partnership_id) WHERE auto_match DO NOTHING""",  # noqa: S608 - constant SQL
         partnership_id,
-        ids,
+        key,
     )
-    # FOR SHARE: a merge of that person waits for this transaction (and then moves these links too),
-    # or this waits for the merge and sees where the person went.
     await conn.execute(
-        """WITH todo AS (
-               SELECT np.id, np.match_key
-                 FROM notification_person np
-                 JOIN notification n ON n.id = np.notification_id
-                WHERE n.partnership_id = $1 AND np.notification_id = ANY($2::bigint[])
-                  AND np.person_id IS NULL AND np.match_key IS NOT NULL
-           ), target AS (
-               SELECT p.match_key, coalesce(p.merged_into, p.id) AS person_id
-                 FROM person p
-                WHERE p.partnership_id = $1 AND p.auto_match AND p.match_key IN (SELECT match_key FROM todo)
-                  FOR SHARE
-           )
-           UPDATE notification_person np SET person_id = target.person_id
-             FROM todo JOIN target ON target.match_key = todo.match_key
-            WHERE np.id = todo.id""",
+        f"""UPDATE notification_person np
+              SET person_id = coalesce(p.merged_into, p.id)
+             FROM {batch} AS batch (id), notification n, person p
+            WHERE n.id = batch.id AND n.partnership_id IS NOT DISTINCT FROM $1
+              AND np.notification_id = n.id AND np.person_id IS NULL AND np.match_key IS NOT NULL
+              AND p.partnership_id = $1 AND p.auto_match AND p.match_key = np.match_key""",  # noqa: S608
         partnership_id,
-        ids,
+        key,
     )
     # No key (no date of birth, no given name): never matched, so a person of their own each. Their
     # ids are drawn first, so one statement can make the people and link them.
     await conn.execute(
-        """WITH todo AS (
+        f"""WITH todo AS (
                SELECT np.id AS occurrence_id, nextval('person_id_seq') AS person_id,
                       np.family_name, np.given_names, np.date_of_birth
-                 FROM notification_person np
-                 JOIN notification n ON n.id = np.notification_id
-                WHERE n.partnership_id = $1 AND np.notification_id = ANY($2::bigint[])
-                  AND np.person_id IS NULL AND np.match_key IS NULL
+                 FROM {batch} AS batch (id)
+                 JOIN notification n ON n.id = batch.id
+                 JOIN notification_person np ON np.notification_id = n.id
+                WHERE n.partnership_id IS NOT DISTINCT FROM $1 AND np.person_id IS NULL AND np.match_key IS NULL
            ), made AS (
                INSERT INTO person (id, partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
                OVERRIDING SYSTEM VALUE
                SELECT person_id, $1, NULL, family_name, given_names, date_of_birth, false FROM todo
            )
-           UPDATE notification_person np SET person_id = todo.person_id FROM todo WHERE np.id = todo.occurrence_id""",
+           UPDATE notification_person np SET person_id = todo.person_id FROM todo WHERE np.id = todo.occurrence_id""",  # noqa: S608
         partnership_id,
-        ids,
+        key,
     )
+    await follow_merges(conn, partnership_id, ids)
+
+
+async def follow_merges(conn: asyncpg.Connection, partnership_id: int, notification_ids: Sequence[int]) -> None:
+    """Re-point links of these notifications at whom their person was merged into since they were made.
+
+    A merge locks both people FOR UPDATE, and linking locks its person FOR KEY SHARE (the foreign key's
+    check), so one waits for the other. When the merge went first, the link was made from a snapshot
+    taken before it committed: this statement, with a fresh snapshot, sees the merge. Repeated while
+    it finds any (a merge of the survivor at the same moment), a few times at most.
+    """
+    ids = sorted(set(notification_ids))
+    batch, key = ("= $2::bigint", ids[0]) if len(ids) == 1 else ("= ANY($2::bigint[])", ids)
+    for _ in range(3):
+        status = await conn.execute(
+            f"""UPDATE notification_person np SET person_id = p.merged_into
+                  FROM person p
+                 WHERE np.notification_id {batch} AND p.id = np.person_id
+                   AND p.partnership_id = $1 AND p.merged_into IS NOT NULL""",  # noqa: S608 - constant SQL
+            partnership_id,
+            key,
+        )
+        if status == "UPDATE 0":
+            return
 
 
 async def delete_people_keeping_links(conn: asyncpg.Connection, notification_ids: Sequence[int]) -> list[KeptLink]:
@@ -146,70 +172,44 @@ async def delete_people_keeping_links(conn: asyncpg.Connection, notification_ids
     return to_structs([r for r in rows if r["person_id"] is not None], KeptLink)
 
 
-async def restore_links(conn: asyncpg.Connection, kept: Sequence[KeptLink]) -> None:
-    """Give the people the police sent again the links they had, before `link_people` links the rest.
+class Unlinked(msgspec.Struct, frozen=True, kw_only=True):
+    """Someone named in a notification, not linked yet: what pairing them with a kept link needs."""
 
-    Paired one to one within each notification: first by the same key (the k-th occurrence of a key
-    with the k-th), keeping any link; then, for the rest, by the same position and the same name,
-    keeping a coordinator's decision (and a keyless person's own record). So an update never undoes
-    a split, a confirmation or a merge, while a corrected date of birth is matched afresh.
-    """
-    if not kept:
-        return
-    columns = (
-        [k.notification_id for k in kept],
-        [k.position for k in kept],
-        [k.match_key for k in kept],
-        [k.name_key for k in kept],
-        [k.person_id for k in kept],
-        [k.link_status.value for k in kept],
-        [k.confirmed_by for k in kept],
-        [k.confirmed_at for k in kept],
+    id: int
+    notification_id: int
+    position: int
+    match_key: str | None
+    name_key: str
+
+
+async def unlinked(conn: asyncpg.Connection, notification_ids: Sequence[int]) -> list[Unlinked]:
+    rows = await conn.fetch(
+        f"""SELECT np.id, np.notification_id, np.position, np.match_key, {_NAME_KEY.format(t="np")} AS name_key
+              FROM notification_person np
+             WHERE np.notification_id = ANY($1::bigint[]) AND np.person_id IS NULL
+             ORDER BY np.notification_id, np.position""",  # noqa: S608 - constant SQL
+        sorted(set(notification_ids)),
     )
+    return to_structs(rows, Unlinked)
+
+
+async def set_links(conn: asyncpg.Connection, links: Sequence[tuple[int, KeptLink]]) -> None:
+    """Give occurrences (by id) the links kept for them, following a merge made since."""
+    if not links:
+        return
     await conn.execute(
-        f"""WITH old AS (
-                SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-                                     $7::bigint[], $8::timestamptz[])
-                    AS o(notification_id, position, match_key, name_key, person_id, link_status, confirmed_by,
-                         confirmed_at)
-            ), fresh AS (
-                SELECT np.id, np.notification_id, np.position, np.match_key, {_NAME_KEY.format(t="np")} AS name_key
-                  FROM notification_person np
-                 WHERE np.notification_id = ANY($9::bigint[]) AND np.person_id IS NULL
-            ), by_key AS (
-                SELECT f.id, o.notification_id, o.position AS old_position, o.person_id, o.link_status,
-                       o.confirmed_by, o.confirmed_at
-                  FROM (SELECT fresh.*, row_number() OVER (PARTITION BY notification_id, match_key ORDER BY position)
-                               AS nth
-                          FROM fresh WHERE match_key IS NOT NULL) f
-                  JOIN (SELECT old.*, row_number() OVER (PARTITION BY notification_id, match_key ORDER BY position)
-                               AS nth
-                          FROM old WHERE match_key IS NOT NULL) o
-                    ON o.notification_id = f.notification_id AND o.match_key = f.match_key AND o.nth = f.nth
-            ), by_name AS (
-                SELECT f.id, o.notification_id, o.position AS old_position, o.person_id, o.link_status,
-                       o.confirmed_by, o.confirmed_at
-                  FROM fresh f
-                  JOIN old o ON o.notification_id = f.notification_id AND o.position = f.position
-                            AND o.name_key = f.name_key
-                 WHERE (o.link_status = 'confirmed' OR (o.match_key IS NULL AND f.match_key IS NULL))
-                   AND f.id NOT IN (SELECT id FROM by_key)
-                   AND (o.notification_id, o.position) NOT IN (SELECT notification_id, old_position FROM by_key)
-            ), carried AS (
-                SELECT * FROM by_key UNION ALL SELECT * FROM by_name
-            ), target AS (
-                -- FOR SHARE, as in link_people: a merge meanwhile is followed, never left behind.
-                SELECT p.id, coalesce(p.merged_into, p.id) AS person_id
-                  FROM person p WHERE p.id IN (SELECT person_id FROM carried)
-                   FOR SHARE
-            )
-            UPDATE notification_person np
-               SET person_id = target.person_id, link_status = c.link_status, confirmed_by = c.confirmed_by,
-                   confirmed_at = c.confirmed_at
-              FROM carried c JOIN target ON target.id = c.person_id
-             WHERE np.id = c.id""",  # noqa: S608 - constant SQL
-        *columns,
-        sorted({k.notification_id for k in kept}),
+        """UPDATE notification_person np
+              SET person_id = coalesce(p.merged_into, p.id), link_status = c.link_status,
+                  confirmed_by = c.confirmed_by, confirmed_at = c.confirmed_at
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::timestamptz[])
+                      AS c(id, person_id, link_status, confirmed_by, confirmed_at)
+             JOIN person p ON p.id = c.person_id
+            WHERE np.id = c.id""",
+        [occurrence for occurrence, _ in links],
+        [kept.person_id for _, kept in links],
+        [kept.link_status.value for _, kept in links],
+        [kept.confirmed_by for _, kept in links],
+        [kept.confirmed_at for _, kept in links],
     )
 
 
@@ -284,7 +284,7 @@ async def incidents(conn: asyncpg.Connection, partnership_id: int, person_id: in
                                              AND person_address_key(np.address) IS NOT NULL), '{}') AS addresses
                  FROM notification_person np
                  JOIN notification n ON n.id = np.notification_id
-                WHERE np.person_id = $2 AND n.partnership_id = $1
+                WHERE np.person_id = $2 AND n.partnership_id IS NOT DISTINCT FROM $1
                 GROUP BY np.notification_id
            )
            SELECT n.id AS notification_id, n.police_reference, coalesce(n.incident_at, n.received_at) AS occurred_at,
@@ -295,7 +295,7 @@ async def incidents(conn: asyncpg.Connection, partnership_id: int, person_id: in
                               'date_of_birth', p.date_of_birth)
                           ORDER BY p.role <> 'child', p.position)
                      FROM notification_person p WHERE p.notification_id = n.id) AS people
-             FROM mine JOIN notification n ON n.id = mine.notification_id AND n.partnership_id = $1
+             FROM mine JOIN notification n ON n.id = mine.notification_id AND n.partnership_id IS NOT DISTINCT FROM $1
             ORDER BY occurred_at DESC, n.id DESC""",
         partnership_id,
         person_id,
@@ -316,7 +316,7 @@ async def occurrence_ids(
     """The occurrences of a person in a notification of the partnership (usually one)."""
     rows = await conn.fetch(
         """SELECT np.id FROM notification_person np JOIN notification n ON n.id = np.notification_id
-            WHERE n.partnership_id = $1 AND np.person_id = $2 AND np.notification_id = $3
+            WHERE n.partnership_id IS NOT DISTINCT FROM $1 AND np.person_id = $2 AND np.notification_id = $3
             ORDER BY np.position""",
         partnership_id,
         person_id,
@@ -424,7 +424,11 @@ async def possible_matches(conn: asyncpg.Connection, partnership_id: int, person
                       CASE WHEN np.address_withheld OR n.address_withheld THEN NULL
                            ELSE person_address_key(np.address) END AS address
                  FROM notification_person np JOIN notification n ON n.id = np.notification_id
-                WHERE np.person_id = $2 AND n.partnership_id = $1
+                WHERE np.person_id = $2 AND n.partnership_id IS NOT DISTINCT FROM $1
+           ), candidates AS (
+               SELECT p.id FROM person p
+                WHERE p.partnership_id = $1 AND p.merged_into IS NULL AND p.id <> $2
+                  AND person_family_key(p.family_name) IN (SELECT family FROM mine)
            ), theirs AS (
                SELECT np.person_id,
                       CASE WHEN m.born = np.date_of_birth
@@ -435,10 +439,10 @@ async def possible_matches(conn: asyncpg.Connection, partnership_id: int, person
                       END AS reason,
                       m.address IS NOT NULL AND NOT np.address_withheld AND NOT n.address_withheld
                           AND m.address = person_address_key(np.address) AS same_address
-                 FROM mine m
-                 JOIN notification_person np ON person_family_key(np.family_name) = m.family
-                 JOIN notification n ON n.id = np.notification_id AND n.partnership_id = $1
-                WHERE np.person_id <> $2
+                 FROM candidates c
+                 JOIN notification_person np ON np.person_id = c.id
+                 JOIN notification n ON n.id = np.notification_id AND n.partnership_id IS NOT DISTINCT FROM $1
+                 JOIN mine m ON m.family = person_family_key(np.family_name)
            )
            SELECT p.id, p.family_name, p.given_names, p.date_of_birth, p.version,
                   (SELECT count(DISTINCT o.notification_id) FROM notification_person o WHERE o.person_id = p.id)

@@ -356,6 +356,31 @@ async def test_two_intakes_of_one_new_person_at_once_make_one_person(
     assert await app_conn.fetchval("SELECT count(*) FROM person") == 1
 
 
+async def test_an_intake_during_a_merge_follows_it(
+    database: TestDatabase, app_conn: asyncpg.Connection, north: Place
+) -> None:
+    a = await person_of(app_conn, await send(app_conn, north, body("N/1", KELLY, days_ago=60)))
+    b = await person_of(app_conn, await send(app_conn, north, body("N/2", with_(KELLY, given_names="Kelli"))))
+    arriving = await insert_bare(app_conn, north.partnership_id, "CSV/1", [with_(KELLY, given_names="Kelli")])
+    intake_conn = await connect(database.app_url)
+    try:
+        merging = app_conn.transaction()
+        await merging.start()
+        await people.merge(
+            app_conn, actor=north.coordinator, person_id=a, other_id=b, version=1, other_version=1,
+            origin=factories.CLI,
+        )  # fmt: skip
+        # The intake reads Kelli's person before the merge commits, then waits for it.
+        linking = asyncio.create_task(linkage.link_people(intake_conn, north.partnership_id, [arriving]))
+        await asyncio.sleep(0.2)
+        assert not linking.done()
+        await merging.commit()
+        await asyncio.wait_for(linking, 10)
+    finally:
+        await intake_conn.close()
+    assert await person_of(app_conn, arriving) == a  # never left with the merged person
+
+
 # ---- confirm, split, merge --------------------------------------------------------------------
 
 
