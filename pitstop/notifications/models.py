@@ -40,7 +40,7 @@ class LinkStatus(StrEnum):
     """How a person named in a notification is linked to a person of the partnership (pitstop.people)."""
 
     AUTOMATIC = "automatic"  # the same normalised family name, first given name and date of birth
-    CONFIRMED = "confirmed"  # a coordinator confirmed it, or split it off
+    CONFIRMED = "confirmed"  # a coordinator confirmed it, split it off or merged it
 
 
 ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
