@@ -26,6 +26,7 @@ BENCHMARKS = {
     "signin": "bench.signin",
     "intake": "bench.intake",
     "import": "bench.import_extract",
+    "linkage": "bench.linkage",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0

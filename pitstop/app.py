@@ -31,6 +31,8 @@ from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
 from pitstop.notifications.imports import controllers as import_api
 from pitstop.notifications.imports import pages as import_pages
+from pitstop.people import controllers as people_api
+from pitstop.people import pages as people_pages
 from pitstop.resources import STATIC_DIR
 from pitstop.settings import Settings, load_settings, with_secret_key
 from pitstop.web import health, home
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *import_pages.ROUTES,
             *calendar_pages.ROUTES,
             *notification_pages.ROUTES,
+            *people_api.ROUTES,
+            *people_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     RECEIVE_NOTIFICATIONS = "receive_notifications"
     SCREEN_NOTIFICATIONS = "screen_notifications"
     MANAGE_IMPORT_MAPPING = "manage_import_mapping"
+    # The partnership's "potential escalation" rule (repeat incidents): configuration, like agencies.
+    ADMINISTER_REPEAT_RULE = "administer_repeat_rule"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -35,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMINISTER_USERS,
             Permission.ADMINISTER_AGENCIES,
             Permission.ADMINISTER_TOKENS,
+            Permission.ADMINISTER_REPEAT_RULE,
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
             Permission.MANAGE_IMPORT_MAPPING,

@@ -43,6 +43,11 @@ class AuditAction(StrEnum):
     IMPORTS_LISTED = "imports_listed"
     IMPORT_TEMPLATE_DOWNLOADED = "import_template_downloaded"
     IMPORT_MAPPING_UPDATED = "import_mapping_updated"
+    PERSON_VIEWED = "person_viewed"
+    PERSON_LINK_CONFIRMED = "person_link_confirmed"
+    PERSON_SPLIT = "person_split"
+    PERSON_MERGED = "person_merged"
+    REPEAT_RULE_UPDATED = "repeat_rule_updated"
 
     @property
     def label(self) -> str:

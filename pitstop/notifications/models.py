@@ -36,6 +36,13 @@ class PersonRole(StrEnum):
     OTHER_ADULT = "other_adult"
 
 
+class LinkStatus(StrEnum):
+    """How a person named in a notification is linked to a person of the partnership (pitstop.people)."""
+
+    AUTOMATIC = "automatic"  # the same normalised family name, first given name and date of birth
+    CONFIRMED = "confirmed"  # a coordinator confirmed it, split it off or merged it
+
+
 ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, Meta(min_length=1, max_length=10_000)]
 Reference = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$")]
@@ -126,6 +133,17 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
     present: bool | None
     witnessed: bool | None
     injured: bool | None
+    # Repeat linkage (pitstop.people): the partnership's person this is, and how they were linked.
+    person_id: int | None = None
+    link_status: LinkStatus | None = None
+    confirmed_by: int | None = None
+    confirmed_at: datetime | None = None
+    matchable: bool = False  # has the family name, given name and date of birth automatic matching needs
+    # Incidents linked to the same person in the partnership's window ending at this one, this one included.
+    recent_incidents: int | None = None
+    # Whether this address is one they had in another incident; None when there is nothing to compare
+    # (no address here, a withheld one, or no other address that is not withheld).
+    address_agrees: bool | None = None
 
 
 class Notification(msgspec.Struct, frozen=True, kw_only=True):
@@ -168,6 +186,12 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     people: list[Person] = msgspec.field(default_factory=list)
+    # A victim or alleged perpetrator with `repeat_threshold` incidents or more in the window, or the
+    # police's own count of previous incidents reaching it.
+    potential_escalation: bool = False
+    # The partnership's rule (pitstop.people.models has the defaults); always read with the notification.
+    repeat_threshold: int = 3
+    repeat_window_months: int = 12
 
 
 class Summary(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,6 +207,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     children: int
     version: int
     overdue: bool  # not yet screened and past its screening deadline
+    potential_escalation: bool = False  # repeat incidents reach the partnership's threshold
 
 
 class Outcome(StrEnum):

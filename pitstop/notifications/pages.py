@@ -42,6 +42,7 @@ from pitstop.notifications.models import (
     Status,
     Summary,
 )
+from pitstop.people.linkage import escalation_reasons
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection, RecordId
 
@@ -301,6 +302,7 @@ async def notification_page(request: Request[Any, Any, Any], conn: Connection, n
     now = datetime.now(UTC)
     questions = {q.get("key"): q.get("text") for q in (found.risk_tool.questions if found.risk_tool else [])}
     today = now.astimezone(LONDON).date()
+    escalation = escalation_reasons(notification)
     return Template(
         template_name="notifications/notification.html",
         context={
@@ -312,6 +314,8 @@ async def notification_page(request: Request[Any, Any, Any], conn: Connection, n
             "versions": found.versions,
             "screenings": found.screenings,
             "names": found.names,
+            "escalation": escalation,
+            "escalating": {reason.person.position for reason in escalation if reason.person},
             "can_screen": policy.allows(identity, policy.Permission.SCREEN_NOTIFICATIONS),
             "notice": _notice(request),
             "labels": LABELS,

@@ -10,6 +10,8 @@ import msgspec
 
 from pitstop.db.rows import to_structs
 from pitstop.notifications.models import Grade, Notification, NotificationIn, Source, Status, Summary
+from pitstop.people import linkage
+from pitstop.people import queries as people
 
 _NOTIFICATION_COLUMNS = (
     "police_reference, crime_reference, source, received_at, incident_at, address, postcode, council_area, "
@@ -124,8 +126,12 @@ async def update(
 async def replace_people(
     conn: asyncpg.Connection, notification_id: int, body: NotificationIn, *, new: bool = False
 ) -> None:
-    if not new:
-        await conn.execute("DELETE FROM notification_person WHERE notification_id = $1", notification_id)
+    """Write the notification's people; for an update, replace them, keeping how the same people were linked.
+
+    A coordinator's confirmed links and splits outlive the police sending the notification again.
+    Callers link the rest afterwards (`pitstop.people.linkage.link_people`).
+    """
+    kept = [] if new else await linkage.delete_people_keeping_links(conn, [notification_id])
     await conn.executemany(
         """INSERT INTO notification_person (notification_id, position, role, family_name, given_names,
                date_of_birth, sex, ethnicity, relationship, address, address_withheld, school,
@@ -154,6 +160,7 @@ async def replace_people(
             for position, p in enumerate(body.people, start=1)
         ],
     )
+    await linkage.restore_links(conn, kept)
 
 
 async def insert_version(
@@ -177,14 +184,33 @@ async def insert_version(
     )
 
 
+# Per person of notification `n`: how often they appear in the partnership's window, and whether their
+# address agrees with another of their incidents (never compared when withheld, here or there).
+_PERSON_LINKAGE = f"""jsonb_build_object(
+    'matchable', p.match_key IS NOT NULL,
+    'recent_incidents', CASE WHEN p.person_id IS NOT NULL
+                             THEN {people.recent_incidents_sql("p.person_id", "n", "rule.window_months")} END,
+    'address_agrees', CASE WHEN p.person_id IS NOT NULL AND NOT p.address_withheld AND NOT n.address_withheld
+                                AND person_address_key(p.address) IS NOT NULL THEN
+        (SELECT bool_or(person_address_key(o.address) = person_address_key(p.address))
+           FROM notification_person o JOIN notification m ON m.id = o.notification_id
+          WHERE o.person_id = p.person_id AND o.notification_id <> n.id
+            AND m.partnership_id IS NOT DISTINCT FROM n.partnership_id
+            AND NOT o.address_withheld AND NOT m.address_withheld AND o.address IS NOT NULL) END)"""  # noqa: S608
+
+
 async def get(conn: asyncpg.Connection, notification_id: int) -> Notification | None:
-    """The notification with its people, in one query."""
+    """The notification with its people, their repeat incidents and the escalation flag, in one query."""
     row = await conn.fetchrow(
         f"""SELECT n.id, n.partnership_id, {_qualified("n", _NOTIFICATION_COLUMNS)}, n.status, n.screening_due_at,
                    n.version, n.created_at, n.updated_at,
-                   coalesce((SELECT jsonb_agg(to_jsonb(p) - 'notification_id' ORDER BY p.position)
-                               FROM notification_person p WHERE p.notification_id = n.id), '[]'::jsonb) AS people
-              FROM notification n WHERE n.id = $1""",  # noqa: S608 - column names are constants
+                   coalesce((SELECT jsonb_agg(to_jsonb(p) - 'notification_id' - 'match_key' || {_PERSON_LINKAGE}
+                                              ORDER BY p.position)
+                               FROM notification_person p WHERE p.notification_id = n.id), '[]'::jsonb) AS people,
+                   {people.escalation_sql("n", "rule.threshold", "rule.window_months")} AS potential_escalation,
+                   rule.threshold AS repeat_threshold, rule.window_months AS repeat_window_months
+              FROM notification n CROSS JOIN LATERAL {people.rule_sql("n.partnership_id")} rule
+             WHERE n.id = $1""",  # noqa: S608 - column names and SQL are constants
         notification_id,
     )
     return None if row is None else msgspec.convert(dict(row), Notification, strict=False)
@@ -219,12 +245,13 @@ async def summaries(
 ) -> list[Summary]:
     """The intake queue, most urgent first: unscreened before screened, then by deadline, then grade."""
     rows = await conn.fetch(
-        """SELECT n.id, n.police_reference, n.received_at, n.officer_grade, n.status, n.screening_due_at,
+        f"""SELECT n.id, n.police_reference, n.received_at, n.officer_grade, n.status, n.screening_due_at,
                   n.open_case, n.version,
                   (n.status <> 'screened' AND n.screening_due_at < now()) AS overdue,
                   (SELECT count(*) FROM notification_person p
-                    WHERE p.notification_id = n.id AND p.role = 'child') AS children
-             FROM notification n
+                    WHERE p.notification_id = n.id AND p.role = 'child') AS children,
+                  {people.escalation_sql("n", "rule.threshold", "rule.window_months")} AS potential_escalation
+             FROM notification n CROSS JOIN {people.rule_sql("$1")} rule
             WHERE n.partnership_id = $1
               AND ($2::text IS NULL OR n.status = $2)
               AND ($3::text IS NULL OR n.officer_grade = $3)
@@ -233,7 +260,7 @@ async def summaries(
               AND ($6::timestamptz IS NULL OR n.received_at < $6)
             ORDER BY n.status = 'screened', n.screening_due_at NULLS LAST,
                      array_position(ARRAY['high', 'medium', 'standard'], n.officer_grade), n.received_at
-            LIMIT $7""",
+            LIMIT $7""",  # noqa: S608 - constant SQL
         partnership_id,
         status.value if status else None,
         grade.value if grade else None,

@@ -32,6 +32,7 @@ from pitstop.notifications.models import (
     Status,
     Summary,
 )
+from pitstop.people import linkage
 
 _ENCODE = msgspec.json.Encoder(order="sorted").encode
 
@@ -120,6 +121,8 @@ async def receive(
             await queries.insert_version(conn, notification_id, version, body, source, user_id, import_id)
             outcome = Outcome.UPDATED
     if outcome is not Outcome.UNCHANGED:
+        # Repeat incidents: link the people now, so the queue and the page count them from the start.
+        await linkage.link_people(conn, partnership_id, [notification_id])
         await audit.record(
             conn,
             AuditAction.NOTIFICATION_RECEIVED if outcome is Outcome.CREATED else AuditAction.NOTIFICATION_UPDATED,
@@ -228,7 +231,7 @@ class Details(msgspec.Struct, frozen=True, kw_only=True):
     notification: Notification
     versions: list[VersionEntry]  # the latest first
     screenings: list[Screening]  # the one in force first
-    names: dict[int, str]  # user id -> name, for who screened and who authorised
+    names: dict[int, str]  # user id -> name, for who screened, who authorised and who confirmed a link
     risk_tool: queries.RiskTool | None
 
 
@@ -251,6 +254,7 @@ async def details(conn: asyncpg.Connection, actor: Identity, notification_id: in
     ]
     screenings = await screening.history(conn, notification_id)
     user_ids = {s.screened_by for s in screenings} | {s.authorised_by for s in screenings}
+    user_ids |= {p.confirmed_by for p in notification.people}  # who confirmed a person's link
     names = await queries.user_names(conn, notification.partnership_id, sorted(i for i in user_ids if i is not None))
     tools = {tool.code: tool for tool in await queries.risk_tools(conn)}
     return Details(

@@ -90,6 +90,14 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/notifications/imports/{import_id}"): NOTIFICATION_READERS,
     ("GET", "/admin/import-settings"): IMPORT_SETTINGS,
     ("POST", "/admin/import-settings"): IMPORT_SETTINGS,
+    ("GET", "/people/{person_id}"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/people/{person_id}"): NOTIFICATION_READERS,
+    ("POST", "/people/{person_id}/incidents/{notification_id}/confirm"): COORDINATOR,
+    ("POST", "/people/{person_id}/incidents/{notification_id}/split"): COORDINATOR,
+    ("GET", "/people/{person_id}/merge"): COORDINATOR,
+    ("POST", "/people/{person_id}/merge"): COORDINATOR,
+    ("GET", "/admin/repeat-incidents"): ADMIN,
+    ("POST", "/admin/repeat-incidents"): ADMIN,
 }
 
 # JSON API writes get a body that passes validation, so what answers is the permission and the
@@ -184,6 +192,13 @@ async def notification_import(owner: asyncpg.Connection, world: factories.World,
     )
 
 
+async def victim(owner: asyncpg.Connection, notification_id: int) -> int:
+    """The person the notification's victim is linked to."""
+    return await owner.fetchval(
+        "SELECT person_id FROM notification_person WHERE notification_id = $1 AND role = 'victim'", notification_id
+    )
+
+
 def fill(path: str, ids: dict[str, int]) -> str:
     return _PARAM.sub(lambda m: str(ids[m.group(1)]), path)
 
@@ -233,6 +248,7 @@ async def test_each_role_gets_what_the_matrix_says(
         "notification_id": await notification(owner, world, "north"),
         "import_id": await notification_import(owner, world, "north"),
     }
+    own["person_id"] = await victim(owner, own["notification_id"])
     failures = []
     for (method, pattern), allowed in MATRIX.items():
         if pattern in ("/sign-in",) or (method, pattern) == ("POST", "/sign-out"):
@@ -275,6 +291,7 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
         "notification_id": await notification(owner, world, "south"),
         "import_id": await notification_import(owner, world, "south"),
     }
+    theirs["person_id"] = await victim(owner, theirs["notification_id"])
     missing = dict.fromkeys(theirs, 999_999)
     failures = []
     for (method, pattern), allowed in MATRIX.items():
@@ -294,3 +311,5 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
     assert south_target["version"] == 1
     assert await owner.fetchval("SELECT revoked_at FROM api_token WHERE id = $1", theirs["token_id"]) is None
     assert await owner.fetchval("SELECT removed_at FROM closure_day WHERE id = $1", theirs["closure_id"]) is None
+    south_person = await owner.fetchrow("SELECT version, merged_into FROM person WHERE id = $1", theirs["person_id"])
+    assert (south_person["version"], south_person["merged_into"]) == (1, None)

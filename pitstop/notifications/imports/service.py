@@ -40,6 +40,7 @@ from pitstop.notifications.imports.extract import (
 )
 from pitstop.notifications.imports.models import ImportMode, ImportOutcome, ImportReport
 from pitstop.notifications.models import Outcome, Source
+from pitstop.people import linkage
 
 BATCH = 500  # incidents written together: big enough to amortise round trips, small enough to stay flat
 MAX_ERRORS_KEPT = 1_000
@@ -272,6 +273,7 @@ class _Writer:
             changed.extend(incident for incident in good if incident.reference in taken)
             if created:
                 await queries.insert_people(conn, created)
+                await linkage.link_people(conn, self.partnership_id, [i for i, _ in created])
                 user_id = self.actor.user_id if self.actor else None
                 await queries.insert_first_versions(conn, created, Source.CSV, user_id, self.import_id)
                 await audit.record_many(
