@@ -42,8 +42,9 @@ async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(own
     first = await demo.load(owner, None)
     assert first.created[0] == "partnership Northfield Safeguarding Partnership"
     notifications = len(demo_notifications.demo_notifications())
-    # The partnership, its agencies, the notifications, and the one the demo screens.
-    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES) + notifications + 1
+    # The partnership, its agencies, the import settings, the notifications, and the one the demo screens.
+    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES) + 1 + notifications + 1
+    assert "import settings for Northfield Police's extract" in first.created
     assert len(first.accounts) == len(demo.DEMO_USERS)
     generated = [account.password for account in first.accounts]
     assert all(p is not None and len(p) >= passwords.MIN_LENGTH and not passwords.problem(p) for p in generated)
