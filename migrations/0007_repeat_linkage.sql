@@ -99,8 +99,8 @@ CREATE INDEX notification_person_person_idx ON notification_person (person_id, n
     WHERE person_id IS NOT NULL;
 
 -- A person is linked only to notifications of their own partnership. The application checks it;
--- this holds it even against a mistake there. Links are made by UPDATE, checked once per statement
--- so that linking thousands stays cheap; an INSERT that brings a link (none does today) per row.
+-- this holds it even against a mistake there. People are written with their links (INSERT) or
+-- linked later (UPDATE): checked once per statement, so that writing thousands stays cheap.
 -- Index lookups only, however many rows: PL/pgSQL keeps a plan for the session, and a hash join
 -- planned for a bulk import would otherwise scan both tables at every later intake.
 CREATE FUNCTION notification_person_same_partnership() RETURNS trigger
@@ -122,30 +122,12 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION notification_person_same_partnership_row() RETURNS trigger
-LANGUAGE plpgsql
-SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off
-AS $$
-BEGIN
-    IF NOT EXISTS (
-        SELECT 1
-          FROM notification n
-          JOIN person p ON p.partnership_id = n.partnership_id
-         WHERE n.id = NEW.notification_id AND p.id = NEW.person_id
-    ) THEN
-        RAISE EXCEPTION 'a person is linked only to notifications of their own partnership'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'notification_person_person_partnership';
-    END IF;
-    RETURN NEW;
-END
-$$;
-
 CREATE TRIGGER notification_person_partnership_on_update
     AFTER UPDATE ON notification_person REFERENCING NEW TABLE AS linked
     FOR EACH STATEMENT EXECUTE FUNCTION notification_person_same_partnership();
 CREATE TRIGGER notification_person_partnership_on_insert
-    BEFORE INSERT ON notification_person
-    FOR EACH ROW WHEN (NEW.person_id IS NOT NULL) EXECUTE FUNCTION notification_person_same_partnership_row();
+    AFTER INSERT ON notification_person REFERENCING NEW TABLE AS linked
+    FOR EACH STATEMENT EXECUTE FUNCTION notification_person_same_partnership();
 
 -- Backfill: the people of notifications already received, linked as intake links new ones
 -- (pitstop.people.queries.link_people). One person per key and partnership, named as in the

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -512,8 +513,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("serving", extra={"host": host, "port": port, "env": settings.env.value})
+    app = create_app(settings)
+    # What is loaded by now (modules, the app, its templates) lives as long as the process: keep it
+    # out of every garbage collection, which a bulk import otherwise spends a tenth of its time on.
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         access_log=False,  # ours logs the path without the query string

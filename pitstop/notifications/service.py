@@ -100,7 +100,8 @@ async def receive(
     notification_id = await queries.insert_if_new(conn, partnership_id, body, source, received_at, digest, due)
     version, status, grade = 1, Status.RECEIVED, body.risk.grade
     if notification_id is not None:
-        await queries.replace_people(conn, notification_id, body, new=True)
+        occurred_at = body.incident_at or received_at
+        await queries.insert_linked_people(conn, partnership_id, [(notification_id, body, occurred_at)])
         await queries.insert_version(conn, notification_id, 1, body, source, user_id, import_id)
         outcome = Outcome.CREATED
     else:
@@ -120,9 +121,11 @@ async def receive(
             await queries.replace_people(conn, notification_id, body)
             await queries.insert_version(conn, notification_id, version, body, source, user_id, import_id)
             outcome = Outcome.UPDATED
-    if outcome is not Outcome.UNCHANGED:
-        # Repeat incidents: link the people now, so the queue and the page count them from the start.
+    if outcome is Outcome.UPDATED:
+        # Repeat incidents: link the people now, so the queue and the page count them from the start
+        # (new notifications' people were linked as they were written).
         await linkage.link_people(conn, partnership_id, [notification_id])
+    if outcome is not Outcome.UNCHANGED:
         await audit.record(
             conn,
             AuditAction.NOTIFICATION_RECEIVED if outcome is Outcome.CREATED else AuditAction.NOTIFICATION_UPDATED,

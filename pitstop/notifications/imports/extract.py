@@ -118,6 +118,7 @@ _YES = frozenset({"y", "yes", "true", "1"})
 _NO = frozenset({"n", "no", "false", "0"})
 _CHILDREN_AND_VICTIMS = frozenset({PersonRole.VICTIM, PersonRole.SECONDARY_VICTIM, PersonRole.CHILD})
 _WHEN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_PERSON_PATH = re.compile(r"^people\[(\d+)\]\.(\w+)")
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$")
 _LIMITS = {Kind.TEXT: 200, Kind.LONG_TEXT: 10_000, Kind.REFERENCE: 40, Kind.LIST: 200}
 
@@ -378,13 +379,21 @@ class Incident:
     rows: int
     body: NotificationIn | None = None
     errors: list[RowError] = field(default_factory=list)
-    # body path -> (line, column header) where its value came from, to place rule errors.
-    places: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    # Where values came from, to place a rule's complaint: each person's line, and the line of each
+    # incident fact found on a later row. Kept as plain lists and looked up only when needed.
+    person_lines: list[int] = field(default_factory=list)
+    fact_lines: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def place(self, path: str, message: str) -> RowError:
         """A rule's complaint about `path` (as the API names fields) as an error on a line and column."""
-        line, column = self.places.get(path) or self.places.get(path.split(".")[0]) or (self.first_line, None)
-        return RowError(line, column, message, self.reference)
+        match = _PERSON_PATH.match(path)
+        if match:
+            index, name = int(match.group(1)), match.group(2)
+            line = self.person_lines[index] if index < len(self.person_lines) else self.first_line
+            return RowError(line, self.headers.get(f"people.{name}"), message, self.reference)
+        key = path if path in self.headers else path.split(".")[0]
+        return RowError(self.fact_lines.get(key, self.first_line), self.headers.get(key), message, self.reference)
 
 
 class IncidentBuilder:
@@ -436,7 +445,13 @@ def _cell(row: list[str], position: int | None) -> str:
 
 def build_incident(reference: str, rows: list[tuple[int, list[str]]], columns: Columns, reading: Reading) -> Incident:
     """One incident from its rows: incident facts may sit on any of its rows but must agree."""
-    incident = Incident(reference=reference, first_line=rows[0][0], rows=len(rows))
+    incident = Incident(
+        reference=reference,
+        first_line=rows[0][0],
+        rows=len(rows),
+        person_lines=[line for line, _ in rows],
+        headers=columns.header,
+    )
     errors = incident.errors
     header = columns.header
     body: dict[str, Any] = {}
@@ -461,9 +476,9 @@ def build_incident(reference: str, rows: list[tuple[int, list[str]]], columns: C
                     )
                 )
         if found is None:
-            incident.places[field_.key] = (rows[0][0], header[field_.key])
             continue
-        incident.places[field_.key] = (found[0], header[field_.key])
+        if found[0] != rows[0][0]:
+            incident.fact_lines[field_.key] = found[0]
         try:
             body[field_.key] = _value(field_, found[1], reading)
         except _Bad as bad:
@@ -479,13 +494,10 @@ def build_incident(reference: str, rows: list[tuple[int, list[str]]], columns: C
         withheld = True
 
     people: list[dict[str, Any]] = []
-    for index, (line, row) in enumerate(rows):
+    mapped = [(f, columns.index[f.key], f.key.removeprefix("people.")) for f in PERSON_FIELDS if f.key in columns.index]
+    for line, row in rows:
         person: dict[str, Any] = {}
-        for field_ in PERSON_FIELDS:
-            position = columns.index.get(field_.key)
-            name = field_.key.removeprefix("people.")
-            if position is not None:
-                incident.places[f"people[{index}].{name}"] = (line, header[field_.key])
+        for field_, position, name in mapped:
             text = _cell(row, position)
             if not text:
                 if field_.required:

@@ -245,57 +245,6 @@ async def insert_notifications(
     return {row["police_reference"]: row["id"] for row in rows}
 
 
-_PERSON_COLUMNS = (
-    ("notification_id", "bigint"),
-    ("position", "integer"),
-    ("role", "text"),
-    ("family_name", "text"),
-    ("given_names", "text"),
-    ("date_of_birth", "date"),
-    ("sex", "text"),
-    ("ethnicity", "text"),
-    ("relationship", "text"),
-    ("address", "text"),
-    ("address_withheld", "boolean"),
-    ("school", "text"),
-    ("gp_or_health_visitor", "text"),
-    ("ordinarily_resident", "boolean"),
-    ("present", "boolean"),
-    ("witnessed", "boolean"),
-    ("injured", "boolean"),
-)
-_PERSON_NAMES = ", ".join(name for name, _ in _PERSON_COLUMNS)
-_INSERT_PEOPLE = f"""
-    INSERT INTO notification_person ({_PERSON_NAMES})
-    SELECT * FROM unnest({", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS, start=1))})"""  # noqa: S608
-
-
-async def insert_people(conn: asyncpg.Connection, notifications: Sequence[tuple[int, NotificationIn]]) -> None:
-    columns: list[list[Any]] = [[] for _ in _PERSON_COLUMNS]
-    (ids, positions, roles, family, given, born, sex, ethnicity, relationship, address, withheld, school, gp,
-     resident, present, witnessed, injured) = columns  # fmt: skip
-    for notification_id, body in notifications:
-        for position, p in enumerate(body.people, start=1):
-            ids.append(notification_id)
-            positions.append(position)
-            roles.append(p.role.value)
-            family.append(p.family_name)
-            given.append(p.given_names)
-            born.append(p.date_of_birth)
-            sex.append(p.sex)
-            ethnicity.append(p.ethnicity)
-            relationship.append(p.relationship)
-            address.append(None if p.address_withheld else p.address)
-            withheld.append(p.address_withheld)
-            school.append(p.school)
-            gp.append(p.gp_or_health_visitor)
-            resident.append(p.ordinarily_resident)
-            present.append(p.present)
-            witnessed.append(p.witnessed)
-            injured.append(p.injured)
-    await conn.execute(_INSERT_PEOPLE, *columns)
-
-
 async def insert_first_versions(
     conn: asyncpg.Connection,
     notifications: Sequence[tuple[int, NotificationIn]],

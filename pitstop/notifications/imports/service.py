@@ -11,6 +11,7 @@ never is.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable
 from datetime import UTC, datetime
 
@@ -40,7 +41,6 @@ from pitstop.notifications.imports.extract import (
 )
 from pitstop.notifications.imports.models import ImportMode, ImportOutcome, ImportReport
 from pitstop.notifications.models import Outcome, Source
-from pitstop.people import linkage
 
 BATCH = 500  # incidents written together: big enough to amortise round trips, small enough to stay flat
 MAX_ERRORS_KEPT = 1_000
@@ -124,9 +124,9 @@ async def import_extract(
     else:
         outcome = ImportOutcome.IMPORTED
     ignored = run.columns.unused if run.columns else []
-    await queries.finish_import(
-        conn, import_id, outcome, counts, [e.as_dict() for e in run.errors], run.errors_total, ignored
-    )
+    # Rows are read while earlier batches are checked, so their errors arrive out of line order.
+    errors = [e.as_dict() for e in sorted(run.errors, key=lambda e: e.line)]
+    await queries.finish_import(conn, import_id, outcome, counts, errors, run.errors_total, ignored)
     await audit.record(
         conn,
         AuditAction.NOTIFICATIONS_IMPORTED,
@@ -181,24 +181,32 @@ async def _read(chunks: AsyncIterable[bytes], mapping: ImportMapping, run: _Run,
             if incident is not None:
                 batch.append(incident)
                 if len(batch) >= BATCH:
-                    await writer.write(batch, run)
+                    await writer.submit(batch[:], run)
                     batch.clear()
+            if line & 63 == 0:
+                # Let the batch being written send its next statement: reading a buffered request
+                # body never yields to the event loop by itself.
+                await asyncio.sleep(0)
 
-    async for chunk in chunks:
-        if not header_refused:  # a refused header: the rest of the body is drained unread
-            await take(reader.feed(chunk))
-    if header_refused:
-        return
-    await take(reader.close())
-    if builder is None:
-        run.file_failed = True
-        run.fail([RowError(1, None, "The file is empty: it needs a header row and a row for each person")])
-        return
-    last = builder.close()
-    if last is not None:
-        batch.append(last)
-    if batch:
-        await writer.write(batch, run)
+    try:
+        async for chunk in chunks:
+            if not header_refused:  # a refused header: the rest of the body is drained unread
+                await take(reader.feed(chunk))
+        if header_refused:
+            return
+        await take(reader.close())
+        if builder is None:
+            run.file_failed = True
+            run.fail([RowError(1, None, "The file is empty: it needs a header row and a row for each person")])
+            return
+        last = builder.close()
+        if last is not None:
+            batch.append(last)
+        if batch:
+            await writer.submit(batch[:], run)
+    finally:
+        # Never leave a write running on the connection: the savepoint is settled next.
+        await writer.finish()
 
 
 class _Writer:
@@ -221,6 +229,20 @@ class _Writer:
         self.calendar = calendar
         self.risk_tools = risk_tools
         self.now = datetime.now(UTC)
+        self._pending: asyncio.Task[None] | None = None
+
+    async def submit(self, batch: list[Incident], run: _Run) -> None:
+        """Write a batch while the next one is read: the database works while Python parses.
+
+        One batch at a time (one connection), in file order, so rule checks and counts stay in order.
+        """
+        await self.finish()
+        self._pending = asyncio.create_task(self.write(batch, run))
+
+    async def finish(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
 
     async def write(self, batch: list[Incident], run: _Run) -> None:
         """Check a batch against the rules, then write its good incidents (if still writing)."""
@@ -272,8 +294,14 @@ class _Writer:
             taken = {item.body.police_reference.strip() for item in new} - set(ids)
             changed.extend(incident for incident in good if incident.reference in taken)
             if created:
-                await queries.insert_people(conn, created)
-                await linkage.link_people(conn, self.partnership_id, [i for i, _ in created])
+                occurred = {
+                    item.body.police_reference.strip(): item.body.incident_at or item.received_at for item in new
+                }
+                await notification_queries.insert_linked_people(
+                    conn,
+                    self.partnership_id,
+                    [(i, body, occurred[body.police_reference.strip()]) for i, body in created],
+                )
                 user_id = self.actor.user_id if self.actor else None
                 await queries.insert_first_versions(conn, created, Source.CSV, user_id, self.import_id)
                 await audit.record_many(
