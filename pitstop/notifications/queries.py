@@ -186,32 +186,35 @@ _PERSON_COLUMNS = (
 _PERSON_NAMES = ", ".join(name for name, _ in _PERSON_COLUMNS)
 _PERSON_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS, start=2))
 
-# New keys first: one automatically matched person each, named as in their earliest incident here.
-# ON CONFLICT on the partial unique index (not a NOT EXISTS, which the planner may turn into a scan
-# of every person) skips keys the partnership has, and waits for a concurrent intake bringing the
-# same new person, so the insert below always finds them.
-_NEW_PEOPLE = """
-    INSERT INTO person (partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
-    SELECT DISTINCT ON (s.key) $1, s.key, s.family_name, s.given_names, s.date_of_birth, true
-      FROM (SELECT person_match_key(u.family_name, u.given_names, u.date_of_birth) AS key, u.*
-              FROM unnest($2::text[], $3::text[], $4::date[], $5::timestamptz[], $6::integer[])
-                   AS u(family_name, given_names, date_of_birth, occurred_at, n)) s
-     WHERE s.key IS NOT NULL
-     ORDER BY s.key, s.occurred_at, s.n
-    ON CONFLICT (match_key, partnership_id) WHERE auto_match DO NOTHING"""
-
-# Then the people, each written once with its link: to the person of its key (or whom they were
-# merged into), or, without a key, to a person of their own made in the same statement. LATERAL
-# with LIMIT keeps each lookup an index probe, whatever the plan cached for the statement.
+# One statement writes the people of new notifications, each already linked (linking by a later
+# UPDATE would write every row twice):
+# - `made`: a person for each key the partnership has not seen, named as in its earliest incident
+#   here. ON CONFLICT on the partial unique index skips keys it has (and waits for a concurrent
+#   intake bringing the same new person; the rare loser is linked afterwards the usual way).
+# - `found`: the person of a known key, or whom they were merged into. LATERAL with LIMIT keeps it
+#   an index probe whatever plan is cached; FOR KEY SHARE waits for a merge of that person under
+#   way and then reads the merged row, so a link never points at someone merged away.
+# - `own`: without a key (no date of birth or given name), a person of their own, never matched.
 _LINKED_PEOPLE = f"""
-    WITH u AS (
+    WITH u AS MATERIALIZED (
         SELECT u.*, person_match_key(u.family_name, u.given_names, u.date_of_birth) AS key
-          FROM unnest({_PERSON_ARRAYS}) AS u({_PERSON_NAMES})
+          FROM unnest({_PERSON_ARRAYS}, ${len(_PERSON_COLUMNS) + 2}::timestamptz[]) WITH ORDINALITY
+               AS u({_PERSON_NAMES}, occurred_at, n)
+    ), made AS (
+        INSERT INTO person (partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
+        SELECT DISTINCT ON (key) $1, key, family_name, given_names, date_of_birth, true
+          FROM u WHERE key IS NOT NULL
+         ORDER BY key, occurred_at, n
+        ON CONFLICT (match_key, partnership_id) WHERE auto_match DO NOTHING
+        RETURNING id, match_key
     ), resolved AS (
-        SELECT u.*, CASE WHEN u.key IS NULL THEN nextval('person_id_seq') ELSE found.id END AS person_id
-          FROM u LEFT JOIN LATERAL (
+        SELECT u.*, CASE WHEN u.key IS NULL THEN nextval('person_id_seq') ELSE coalesce(found.id, made.id) END
+                    AS person_id
+          FROM u
+          LEFT JOIN made ON made.match_key = u.key
+          LEFT JOIN LATERAL (
                    SELECT coalesce(p.merged_into, p.id) AS id FROM person p
-                    WHERE p.match_key = u.key AND p.partnership_id = $1 AND p.auto_match LIMIT 1
+                    WHERE p.match_key = u.key AND p.partnership_id = $1 AND p.auto_match LIMIT 1 FOR KEY SHARE
                ) found ON u.key IS NOT NULL
     ), own AS (
         INSERT INTO person (id, partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
@@ -222,23 +225,14 @@ _LINKED_PEOPLE = f"""
     SELECT {_PERSON_NAMES}, person_id FROM resolved
     RETURNING person_id"""  # noqa: S608 - column names are constants
 
-# A merge that committed while the people above were written: point them at the survivor.
-_FOLLOW_MERGES = """
-    UPDATE notification_person np SET person_id = p.merged_into
-      FROM person p
-     WHERE p.id = ANY($2::bigint[]) AND p.partnership_id = $1 AND p.merged_into IS NOT NULL
-       AND np.person_id = p.id AND np.notification_id = ANY($3::bigint[])"""
-
 
 async def insert_linked_people(
     conn: asyncpg.Connection, partnership_id: int, notifications: Sequence[tuple[int, NotificationIn, datetime]]
 ) -> None:
     """Write the people of new notifications (id, body, when it happened), each linked as it is written.
 
-    Three statements however many notifications: the people new to the partnership, then everyone
-    with their link, then any merge that raced them. Linking by a later UPDATE would write every
-    row twice. Anyone left without a link (a concurrent intake's person rolled back) is linked the
-    usual way.
+    One statement however many notifications (see _LINKED_PEOPLE). Anyone left without a link (a
+    concurrent intake made their person a moment before) is linked the usual way.
     """
     columns: list[list[Any]] = [[] for _ in _PERSON_COLUMNS]
     (ids, positions, roles, family, given, born, sex, ethnicity, relationship, address, withheld, school, gp,
@@ -264,13 +258,9 @@ async def insert_linked_people(
             witnessed.append(p.witnessed)
             injured.append(p.injured)
             occurred.append(occurred_at)
-    await conn.execute(_NEW_PEOPLE, partnership_id, family, given, born, occurred, list(range(len(ids))))
-    rows = await conn.fetch(_LINKED_PEOPLE, partnership_id, *columns)
-    linked = sorted({row["person_id"] for row in rows if row["person_id"] is not None})
-    notification_ids = sorted(set(ids))
-    await conn.execute(_FOLLOW_MERGES, partnership_id, linked, notification_ids)
+    rows = await conn.fetch(_LINKED_PEOPLE, partnership_id, *columns, occurred)
     if any(row["person_id"] is None for row in rows):
-        await linkage.link_people(conn, partnership_id, notification_ids)
+        await linkage.link_people(conn, partnership_id, sorted(set(ids)))
 
 
 async def insert_version(

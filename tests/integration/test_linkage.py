@@ -381,6 +381,31 @@ async def test_an_intake_during_a_merge_follows_it(
     assert await person_of(app_conn, arriving) == a  # never left with the merged person
 
 
+async def test_a_new_notification_during_a_merge_is_linked_to_the_survivor(
+    database: TestDatabase, app_conn: asyncpg.Connection, north: Place
+) -> None:
+    # A new notification's people are written already linked (one statement): that statement waits
+    # for a merge of the person it links to, then links to the survivor.
+    a = await person_of(app_conn, await send(app_conn, north, body("N/1", KELLY, days_ago=60)))
+    b = await person_of(app_conn, await send(app_conn, north, body("N/2", with_(KELLY, given_names="Kelli"))))
+    intake_conn = await connect(database.app_url)
+    try:
+        merging = app_conn.transaction()
+        await merging.start()
+        await people.merge(
+            app_conn, actor=north.coordinator, person_id=a, other_id=b, version=1, other_version=1,
+            origin=factories.CLI,
+        )  # fmt: skip
+        arriving = asyncio.create_task(send(intake_conn, north, body("N/3", with_(KELLY, given_names="Kelli"))))
+        await asyncio.sleep(0.2)
+        assert not arriving.done()
+        await merging.commit()
+        notification_id = await asyncio.wait_for(arriving, 10)
+    finally:
+        await intake_conn.close()
+    assert await person_of(app_conn, notification_id) == a
+
+
 # ---- confirm, split, merge --------------------------------------------------------------------
 
 
