@@ -147,3 +147,17 @@ async def test_the_import_settings_page_saves_checks_and_refuses_a_stale_form(
     assert '<a href="#column-police_reference">' in response.text
     assert '<a href="#column-people.given_names">' in response.text
     assert "is already the column for Family name" in response.text
+
+
+async def test_a_broken_upload_without_a_token_does_nothing(
+    browsers: factories.Browsers, owner: asyncpg.Connection
+) -> None:
+    coordinator = browsers.use("coordinator")
+    before = await owner.fetchval("SELECT count(*) FROM audit_event")
+    response = await coordinator.post(
+        "/notifications/import",
+        content=b"--x\r\nnot a form part",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 403
+    assert await owner.fetchval("SELECT count(*) FROM audit_event") == before

@@ -90,6 +90,11 @@ async def upload(request: Request[Any, Any, Any], conn: Connection) -> Template 
         form = StreamedUpload(request.stream(), boundary_of(content_type, options))
         fields = await form.fields()
     except UploadError:
+        # A multipart body was left to us to check, and no token could be read from it: nothing is
+        # done (not even this page's audited listing) unless the request proves itself another way.
+        # Any other body was checked by the request hook.
+        if content_type == "multipart/form-data":
+            csrf.verify(request, request.headers.get(csrf.HEADER))
         return await _upload_page(
             request, conn, errors={"file": "The upload did not arrive whole: try again"}, status=HTTP_400_BAD_REQUEST
         )
