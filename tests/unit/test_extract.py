@@ -206,14 +206,31 @@ def test_incident_facts_may_sit_on_any_row_but_must_agree() -> None:
     ]
 
 
-def test_a_row_wider_than_the_header_is_an_error() -> None:
-    rows = rows_of((GOOD + "2/26,,x,DASH,High,Victim,Marsh,Kelly,,surplus\n").encode())
-    columns, _ = Columns.read(1, rows[0][1], DEFAULT_MAPPING)
-    assert columns is not None
-    builder = IncidentBuilder(columns, DEFAULT_MAPPING)
-    for line, row in rows[1:]:
-        builder.add(line, row)
-    assert [(e.line, e.message) for e in builder.row_errors] == [(3, "The row has 10 fields but the header has 9")]
+def test_a_refused_row_refuses_its_incident() -> None:
+    # A person's row that cannot be read (too wide, or its reference left out) must not leave the
+    # incident to be imported without that person.
+    wide = GOOD + "1/26,,,,,Child,Marsh,Tyler,11/05/2017,surplus\n2/26,,x,DASH,High,Victim,Marsh,Kelly,\n"
+    first, second = read(wide)
+    assert first.body is None
+    assert [(e.line, e.message) for e in first.errors] == [(3, "The row has 10 fields but the header has 9")]
+    assert second.errors == []
+    blank_reference = GOOD + ",,,,,Child,Marsh,Tyler,11/05/2017\n"
+    [incident] = read(blank_reference)
+    assert incident.body is None
+    assert messages(incident) == [(3, "Police reference", "The police reference is empty")]
+    assert incident.errors[0].reference == "1/26"
+
+
+def test_a_stray_quote_in_an_unquoted_cell_is_an_ordinary_character() -> None:
+    incident = one(GOOD.replace(",Argument,", ",He is 5'10\" tall,"))
+    assert incident.errors == []
+    assert incident.body is not None
+    assert incident.body.circumstances == "He is 5'10\" tall"
+
+
+def test_a_very_long_field_is_a_clear_error_not_a_crash() -> None:
+    incident = one(GOOD.replace(",Argument,", ',"' + "x" * 200_000 + '",'))
+    assert messages(incident) == [(2, "Circumstances", "is longer than 10,000 characters")]
 
 
 def test_a_quote_never_closed_is_a_file_error() -> None:

@@ -25,6 +25,9 @@ from pitstop.notifications.models import Grade, NotificationIn, PersonRole
 
 LONDON = ZoneInfo("Europe/London")
 MAX_RECORD_CHARS = 1_000_000  # one CSV record this long means a quote that is never closed
+# The csv module refuses fields over 131,072 characters by default; our own limits (10,000 for
+# circumstances) give the clearer message, so let it read up to a whole record.
+csv.field_size_limit(MAX_RECORD_CHARS)
 
 
 class Kind(StrEnum):
@@ -118,6 +121,10 @@ _YES = frozenset({"y", "yes", "true", "1"})
 _NO = frozenset({"n", "no", "false", "0"})
 _CHILDREN_AND_VICTIMS = frozenset({PersonRole.VICTIM, PersonRole.SECONDARY_VICTIM, PersonRole.CHILD})
 _WHEN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# A line that is a whole record even with an odd number of quotes: a quote inside an unquoted
+# field ("5'10\" tall") is an ordinary character to the csv module.
+_FIELD = r'(?:"(?:[^"]|"")*"|[^,"\r\n][^,\r\n]*|)'
+_WHOLE_RECORD = re.compile(rf"{_FIELD}(?:,{_FIELD})*\r?\n?\Z")
 _PERSON_PATH = re.compile(r"^people\[(\d+)\]\.(\w+)")
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$")
 _LIMITS = {Kind.TEXT: 200, Kind.LONG_TEXT: 10_000, Kind.REFERENCE: 40, Kind.LIST: 200}
@@ -235,7 +242,7 @@ class ExtractReader:
         # Cut after the last line at which the quotes balance: what follows is a record still open.
         cut, odd = 0, False
         for index, line in enumerate(lines):
-            if line.count('"') & 1:
+            if line.count('"') & 1 and (odd or not _WHOLE_RECORD.match(line)):
                 odd = not odd
             if not odd:
                 cut = index + 1
@@ -247,9 +254,12 @@ class ExtractReader:
         rows: list[tuple[int, list[str]]] = []
         reader = csv.reader(lines[:cut])
         start = self._line
-        for fields in reader:
-            rows.append((start + 1, fields))
-            start = self._line + reader.line_num
+        try:
+            for fields in reader:
+                rows.append((start + 1, fields))
+                start = self._line + reader.line_num
+        except csv.Error as error:
+            raise FileError(start + 1, "This line cannot be read as CSV: check its quotation marks") from error
         self._line += cut
         return rows
 
@@ -404,6 +414,8 @@ class IncidentBuilder:
         self.reading = Reading(mapping)
         self._reference_at = columns.index["police_reference"]
         self._group: list[tuple[int, list[str]]] = []
+        self._group_errors: list[RowError] = []  # rows of this incident refused before it was built
+        self._group_lines: list[int] = []  # their lines, for an incident of refused rows only
         self._group_reference = ""
         self.rows_read = 0
         self.row_errors: list[RowError] = []  # rows that belong to no incident
@@ -412,29 +424,53 @@ class IncidentBuilder:
         if not any(cell.strip() for cell in row):
             return None  # an empty line, or a row of empty cells: skipped
         self.rows_read += 1
-        if len(row) > self.columns.width and any(cell.strip() for cell in row[self.columns.width :]):
-            self.row_errors.append(
-                RowError(line, None, f"The row has {len(row)} fields but the header has {self.columns.width}")
-            )
-            return None
         reference = row[self._reference_at].strip() if self._reference_at < len(row) else ""
-        if not reference:
-            header = self.columns.header["police_reference"]
-            self.row_errors.append(RowError(line, header, "The police reference is empty"))
+        problem = None
+        if len(row) > self.columns.width and any(cell.strip() for cell in row[self.columns.width :]):
+            problem = RowError(line, None, f"The row has {len(row)} fields but the header has {self.columns.width}")
+        elif not reference:
+            problem = RowError(line, self.columns.header["police_reference"], "The police reference is empty")
+        if problem is not None:
+            # A refused row may be a person of the incident being read (or, with no reference, the
+            # one before): that incident is not "all rows correct", so it is refused with it.
+            if reference and reference != self._group_reference:
+                done = self._finish() if self._group else None
+                self._group_reference = reference
+                self._group_errors.append(RowError(problem.line, problem.column, problem.message, reference))
+                self._group_lines.append(line)
+                return done
+            if self._group:
+                self._group_errors.append(
+                    RowError(problem.line, problem.column, problem.message, self._group_reference)
+                )
+            else:
+                self.row_errors.append(problem)
             return None
         done = None
-        if reference != self._group_reference and self._group:
+        if reference != self._group_reference and (self._group or self._group_errors):
             done = self._finish()
         self._group_reference = reference
         self._group.append((line, row))
         return done
 
     def close(self) -> Incident | None:
-        return self._finish() if self._group else None
+        return self._finish() if self._group or self._group_errors else None
+
+    @property
+    def open_incident(self) -> bool:
+        return bool(self._group or self._group_errors)
 
     def _finish(self) -> Incident:
         rows, self._group = self._group, []
-        return build_incident(self._group_reference, rows, self.columns, self.reading)
+        errors, self._group_errors = self._group_errors, []
+        lines, self._group_lines = self._group_lines, []
+        if not rows:  # only refused rows: an incident with nothing to build
+            return Incident(reference=self._group_reference, first_line=lines[0], rows=len(lines), errors=errors)
+        incident = build_incident(self._group_reference, rows, self.columns, self.reading)
+        if errors:
+            incident.errors.extend(errors)
+            incident.body = None
+        return incident
 
 
 def _cell(row: list[str], position: int | None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.exceptions import ClientException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
@@ -121,9 +122,8 @@ async def upload(request: Request[Any, Any, Any], conn: Connection) -> Template 
             origin=origin_of(request.scope),
         )
     except UploadError:
-        return await _upload_page(
-            request, conn, errors={"file": "The upload did not arrive whole: try again"}, status=HTTP_400_BAD_REQUEST
-        )
+        # Raised, not answered with the form: the request's transaction then keeps nothing of it.
+        raise ClientException(detail="The upload did not arrive whole. Go back and try again.") from None
     return Redirect(path=f"/notifications/imports/{report.id}", status_code=303)
 
 

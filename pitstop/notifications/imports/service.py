@@ -106,6 +106,10 @@ async def import_extract(
     except FileError as error:
         run.file_failed = True
         run.fail([RowError(error.line, None, error.message)])
+    except BaseException:
+        # Anything else (the upload broke off, the database failed): none of the file is kept.
+        await savepoint.rollback()
+        raise
     keep = not run.file_failed and run.columns is not None
     if mode is ImportMode.ALL_OR_NOTHING and run.errors_total:
         keep = False
@@ -204,6 +208,10 @@ async def _read(chunks: AsyncIterable[bytes], mapping: ImportMapping, run: _Run,
             batch.append(last)
         if batch:
             await writer.submit(batch[:], run)
+    except FileError:
+        # Incidents read but not yet written count as read (and, the file failing, as refused).
+        run.counts.incidents_read += len(batch) + (1 if builder is not None and builder.open_incident else 0)
+        raise
     finally:
         # Never leave a write running on the connection: the savepoint is settled next.
         await writer.finish()
