@@ -61,34 +61,6 @@ def _values(body: NotificationIn, source: Source, received_at: datetime) -> list
     ]
 
 
-async def insert_if_new(
-    conn: asyncpg.Connection,
-    partnership_id: int,
-    body: NotificationIn,
-    source: Source,
-    received_at: datetime,
-    content_hash: str,
-    screening_due_at: datetime | None,
-) -> int | None:
-    """Insert unless the police reference exists in the partnership; the new id, or None.
-
-    ON CONFLICT waits for a concurrent insert of the same reference to finish, so fifty posts of
-    one reference at once make one row.
-    """
-    last = _COLUMN_COUNT + 1
-    placeholders = ", ".join(f"${i}" for i in range(2, last + 1))
-    return await conn.fetchval(
-        f"""INSERT INTO notification (partnership_id, {_NOTIFICATION_COLUMNS}, content_hash, screening_due_at)
-            VALUES ($1, {placeholders}, ${last + 1}, ${last + 2})
-            ON CONFLICT (partnership_id, police_reference) DO NOTHING
-            RETURNING id""",  # noqa: S608 - column names are constants
-        partnership_id,
-        *_values(body, source, received_at),
-        content_hash,
-        screening_due_at,
-    )
-
-
 async def lock_existing(conn: asyncpg.Connection, partnership_id: int, reference: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT id, content_hash, status, version, received_at, officer_grade, screening_due_at
@@ -186,6 +158,7 @@ _PERSON_COLUMNS = (
 _PERSON_NAMES = ", ".join(name for name, _ in _PERSON_COLUMNS)
 _PERSON_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS, start=2))
 
+
 # One statement writes the people of new notifications, each already linked (linking by a later
 # UPDATE would write every row twice):
 # - `made`: a person for each key the partnership has not seen, named as in its earliest incident
@@ -195,11 +168,11 @@ _PERSON_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERS
 #   an index probe whatever plan is cached; FOR KEY SHARE waits for a merge of that person under
 #   way and then reads the merged row, so a link never points at someone merged away.
 # - `own`: without a key (no date of birth or given name), a person of their own, never matched.
-_LINKED_PEOPLE = f"""
-    WITH u AS MATERIALIZED (
-        SELECT u.*, person_match_key(u.family_name, u.given_names, u.date_of_birth) AS key
-          FROM unnest({_PERSON_ARRAYS}, ${len(_PERSON_COLUMNS) + 2}::timestamptz[]) WITH ORDINALITY
-               AS u({_PERSON_NAMES}, occurred_at, n)
+def _linked_people_sql(people: str, head: str = "") -> str:
+    """The statement below, its people read by `people` (a FROM list naming `u`), after CTEs `head`."""
+    return f"""
+    WITH {head}u AS MATERIALIZED (
+        SELECT u.*, person_match_key(u.family_name, u.given_names, u.date_of_birth) AS key FROM {people}
     ), made AS (
         INSERT INTO person (partnership_id, match_key, family_name, given_names, date_of_birth, auto_match)
         SELECT DISTINCT ON (key) $1, key, family_name, given_names, date_of_birth, true
@@ -223,17 +196,37 @@ _LINKED_PEOPLE = f"""
     )
     INSERT INTO notification_person ({_PERSON_NAMES}, person_id)
     SELECT {_PERSON_NAMES}, person_id FROM resolved
-    RETURNING person_id"""  # noqa: S608 - column names are constants
+    RETURNING notification_id, person_id"""  # noqa: S608 - column names are constants
 
 
-async def insert_linked_people(
-    conn: asyncpg.Connection, partnership_id: int, notifications: Sequence[tuple[int, NotificationIn, datetime]]
-) -> None:
-    """Write the people of new notifications (id, body, when it happened), each linked as it is written.
+_LINKED_PEOPLE = _linked_people_sql(
+    f"unnest({_PERSON_ARRAYS}, ${len(_PERSON_COLUMNS) + 2}::timestamptz[]) WITH ORDINALITY "
+    f"AS u({_PERSON_NAMES}, occurred_at, n)"
+)
 
-    One statement however many notifications (see _LINKED_PEOPLE). Anyone left without a link (a
-    concurrent intake made their person a moment before) is linked the usual way.
-    """
+# A new notification and its linked people in one statement (one round trip for every intake):
+# the notification unless its police reference is here already, then its people as above.
+_ONE_PERSON_ARRAYS = ", ".join(
+    f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS[1:], start=_COLUMN_COUNT + 4)
+)
+_ONE_PERSON_NAMES = ", ".join(name for name, _ in _PERSON_COLUMNS[1:])
+_NEW_NOTIFICATION_WITH_PEOPLE = _linked_people_sql(
+    f"""new_notification, unnest({_ONE_PERSON_ARRAYS}) WITH ORDINALITY AS p({_ONE_PERSON_NAMES}, n),
+        LATERAL (SELECT new_notification.id AS notification_id, p.*,
+                        ${_COLUMN_COUNT + 4 + len(_PERSON_COLUMNS) - 1}::timestamptz AS occurred_at) AS u""",
+    head=f"""new_notification AS (
+        INSERT INTO notification (partnership_id, {_NOTIFICATION_COLUMNS}, content_hash, screening_due_at)
+        VALUES ($1, {", ".join(f"${i}" for i in range(2, _COLUMN_COUNT + 4))})
+        ON CONFLICT (partnership_id, police_reference) DO NOTHING
+        RETURNING id
+    ), """,  # noqa: S608 - column names are constants
+)
+
+
+def _people_arrays(
+    notifications: Sequence[tuple[int, NotificationIn, datetime]],
+) -> tuple[list[list[Any]], list[datetime]]:
+    """The people of (notification id, body, when it happened) as one array per column, and each one's time."""
     columns: list[list[Any]] = [[] for _ in _PERSON_COLUMNS]
     (ids, positions, roles, family, given, born, sex, ethnicity, relationship, address, withheld, school, gp,
      resident, present, witnessed, injured) = columns  # fmt: skip
@@ -258,9 +251,53 @@ async def insert_linked_people(
             witnessed.append(p.witnessed)
             injured.append(p.injured)
             occurred.append(occurred_at)
+    return columns, occurred
+
+
+async def insert_linked_people(
+    conn: asyncpg.Connection, partnership_id: int, notifications: Sequence[tuple[int, NotificationIn, datetime]]
+) -> None:
+    """Write the people of new notifications (id, body, when it happened), each linked as it is written.
+
+    One statement however many notifications (see _linked_people_sql). Anyone left without a link (a
+    concurrent intake made their person a moment before) is linked the usual way.
+    """
+    columns, occurred = _people_arrays(notifications)
     rows = await conn.fetch(_LINKED_PEOPLE, partnership_id, *columns, occurred)
     if any(row["person_id"] is None for row in rows):
-        await linkage.link_people(conn, partnership_id, sorted(set(ids)))
+        await linkage.link_people(conn, partnership_id, sorted(set(columns[0])))
+
+
+async def insert_new_with_people(
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    body: NotificationIn,
+    source: Source,
+    received_at: datetime,
+    content_hash: str,
+    screening_due_at: datetime | None,
+) -> int | None:
+    """Insert the notification, unless its police reference is here already, with its people linked.
+
+    One statement (one round trip for every intake); the new id, or None when the reference exists.
+    ON CONFLICT waits for a concurrent insert of the same reference, so fifty posts at once make one.
+    """
+    columns, _ = _people_arrays([(0, body, received_at)])
+    rows = await conn.fetch(
+        _NEW_NOTIFICATION_WITH_PEOPLE,
+        partnership_id,
+        *_values(body, source, received_at),
+        content_hash,
+        screening_due_at,
+        *columns[1:],
+        body.incident_at or received_at,
+    )
+    if not rows:
+        return None
+    notification_id: int = rows[0]["notification_id"]
+    if any(row["person_id"] is None for row in rows):
+        await linkage.link_people(conn, partnership_id, [notification_id])
+    return notification_id
 
 
 async def insert_version(

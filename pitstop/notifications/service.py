@@ -97,11 +97,9 @@ async def receive(
     due = await clocks.screening_due(conn, partnership_id, received_at, body.risk.grade)
     user_id = actor.user_id if actor else None
 
-    notification_id = await queries.insert_if_new(conn, partnership_id, body, source, received_at, digest, due)
+    notification_id = await queries.insert_new_with_people(conn, partnership_id, body, source, received_at, digest, due)
     version, status, grade = 1, Status.RECEIVED, body.risk.grade
     if notification_id is not None:
-        occurred_at = body.incident_at or received_at
-        await queries.insert_linked_people(conn, partnership_id, [(notification_id, body, occurred_at)])
         await queries.insert_version(conn, notification_id, 1, body, source, user_id, import_id)
         outcome = Outcome.CREATED
     else:
