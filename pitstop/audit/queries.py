@@ -9,6 +9,15 @@ import asyncpg
 from pitstop.audit.models import AuditEvent, AuditFilter
 from pitstop.db.rows import to_structs
 
+_COLUMNS = "action, partnership_id, user_id, agency_id, record_type, record_id, request_id, client_addr, detail"
+
+
+def insert_statement(first: int = 1) -> str:
+    """INSERT of one audit row whose nine values are parameters from $first on (see service.values)."""
+    p = [f"${first + i}" for i in range(9)]
+    p[7] += "::inet"
+    return f"INSERT INTO audit_event ({_COLUMNS}) VALUES ({', '.join(p)})"  # noqa: S608 - constant SQL
+
 
 async def insert(
     conn: asyncpg.Connection,
@@ -24,9 +33,7 @@ async def insert(
     detail: dict[str, Any],
 ) -> None:
     await conn.execute(
-        """INSERT INTO audit_event (action, partnership_id, user_id, agency_id, record_type, record_id,
-                                    request_id, client_addr, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet, $9)""",
+        insert_statement(),
         action,
         partnership_id,
         user_id,

@@ -52,6 +52,31 @@ async def record(
     )
 
 
+def values(
+    action: AuditAction,
+    *,
+    actor: Identity | None,
+    origin: Origin,
+    partnership_id: int | None = None,
+    record_type: str | None = None,
+    record_id: int | str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The nine values of one audit row, for a statement that writes it with its change in one round
+    trip (queries.insert_statement). Same rules as `record`: ids and counts only in `detail`."""
+    return [
+        action.value,
+        actor.partnership_id if actor else partnership_id,
+        actor.user_id if actor else None,
+        actor.agency_id if actor else None,
+        record_type,
+        None if record_id is None else str(record_id),
+        origin.request_id,
+        origin.client_addr,
+        detail or {},
+    ]
+
+
 async def record_many(
     conn: asyncpg.Connection,
     action: AuditAction,

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from pitstop.audit import queries as audit_queries
 from pitstop.db.rows import to_structs
 from pitstop.notifications.models import Grade, Notification, NotificationIn, Source, Status, Summary
 from pitstop.people import linkage
@@ -308,16 +309,22 @@ async def insert_version(
     source: Source,
     received_by: int | None,
     import_id: int | None = None,
+    audit_row: Sequence[Any] = (),
 ) -> None:
+    """Keep a version as received; with `audit_row` (audit.service.values), its audit row in the same round trip."""
+    version_insert = (
+        "INSERT INTO notification_version (notification_id, version, body, source, received_by, import_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)"
+    )
     await conn.execute(
-        """INSERT INTO notification_version (notification_id, version, body, source, received_by, import_id)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        f"WITH version AS ({version_insert}) {audit_queries.insert_statement(7)}" if audit_row else version_insert,
         notification_id,
         version,
         msgspec.to_builtins(body),
         source.value,
         received_by,
         import_id,
+        *audit_row,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -97,10 +98,31 @@ async def receive(
     due = await clocks.screening_due(conn, partnership_id, received_at, body.risk.grade)
     user_id = actor.user_id if actor else None
 
+    def audited(action: AuditAction, notification_id: int) -> list[Any]:
+        detail = {"source": source.value, **({"import_id": import_id} if import_id else {})}
+        return audit.values(
+            action,
+            actor=actor,
+            origin=origin,
+            partnership_id=partnership_id,
+            record_type="notification",
+            record_id=notification_id,
+            detail=detail,
+        )
+
     notification_id = await queries.insert_new_with_people(conn, partnership_id, body, source, received_at, digest, due)
     version, status, grade = 1, Status.RECEIVED, body.risk.grade
     if notification_id is not None:
-        await queries.insert_version(conn, notification_id, 1, body, source, user_id, import_id)
+        await queries.insert_version(
+            conn,
+            notification_id,
+            1,
+            body,
+            source,
+            user_id,
+            import_id,
+            audited(AuditAction.NOTIFICATION_RECEIVED, notification_id),
+        )
         outcome = Outcome.CREATED
     else:
         existing = await queries.lock_existing(conn, partnership_id, body.police_reference)
@@ -117,23 +139,21 @@ async def receive(
             status = Status.RECEIVED if existing["status"] == Status.RECEIVED else Status.RESCREEN
             version = await queries.update(conn, notification_id, body, source, received_at, digest, status, due)
             await queries.replace_people(conn, notification_id, body)
-            await queries.insert_version(conn, notification_id, version, body, source, user_id, import_id)
+            await queries.insert_version(
+                conn,
+                notification_id,
+                version,
+                body,
+                source,
+                user_id,
+                import_id,
+                audited(AuditAction.NOTIFICATION_UPDATED, notification_id),
+            )
             outcome = Outcome.UPDATED
     if outcome is Outcome.UPDATED:
         # Repeat incidents: link the people now, so the queue and the page count them from the start
         # (new notifications' people were linked as they were written).
         await linkage.link_people(conn, partnership_id, [notification_id])
-    if outcome is not Outcome.UNCHANGED:
-        await audit.record(
-            conn,
-            AuditAction.NOTIFICATION_RECEIVED if outcome is Outcome.CREATED else AuditAction.NOTIFICATION_UPDATED,
-            actor=actor,
-            origin=origin,
-            partnership_id=partnership_id,
-            record_type="notification",
-            record_id=notification_id,
-            detail={"source": source.value, **({"import_id": import_id} if import_id else {})},
-        )
     # A receipt, not the whole record: the sender has the body, and reading it back would double
     # the work of every intake.
     receipt = Receipt(
