@@ -97,46 +97,6 @@ async def update(
     )
 
 
-async def replace_people(
-    conn: asyncpg.Connection, notification_id: int, body: NotificationIn, *, new: bool = False
-) -> None:
-    """Write the notification's people; for an update, replace them, keeping how the same people were linked.
-
-    A coordinator's confirmed links and splits outlive the police sending the notification again.
-    Callers link the rest afterwards (`pitstop.people.linkage.link_people`).
-    """
-    kept = [] if new else await linkage.delete_people_keeping_links(conn, [notification_id])
-    await conn.executemany(
-        """INSERT INTO notification_person (notification_id, position, role, family_name, given_names,
-               date_of_birth, sex, ethnicity, relationship, address, address_withheld, school,
-               gp_or_health_visitor, ordinarily_resident, present, witnessed, injured)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""",
-        [
-            (
-                notification_id,
-                position,
-                p.role.value,
-                p.family_name,
-                p.given_names,
-                p.date_of_birth,
-                p.sex,
-                p.ethnicity,
-                p.relationship,
-                None if p.address_withheld else p.address,
-                p.address_withheld,
-                p.school,
-                p.gp_or_health_visitor,
-                p.ordinarily_resident,
-                p.present,
-                p.witnessed,
-                p.injured,
-            )
-            for position, p in enumerate(body.people, start=1)
-        ],
-    )
-    await linkage.restore_links(conn, kept)
-
-
 _PERSON_COLUMNS = (
     ("notification_id", "bigint"),
     ("position", "integer"),
@@ -158,6 +118,9 @@ _PERSON_COLUMNS = (
 )
 _PERSON_NAMES = ", ".join(name for name, _ in _PERSON_COLUMNS)
 _PERSON_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS, start=2))
+_UNLINKED_PEOPLE = f"""
+    INSERT INTO notification_person ({_PERSON_NAMES})
+    SELECT * FROM unnest({", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_PERSON_COLUMNS, start=1))})"""  # noqa: S608
 
 
 # One statement writes the people of new notifications, each already linked (linking by a later
@@ -225,13 +188,13 @@ _NEW_NOTIFICATION_WITH_PEOPLE = _linked_people_sql(
 
 
 def _people_arrays(
-    notifications: Sequence[tuple[int, NotificationIn, datetime]],
-) -> tuple[list[list[Any]], list[datetime]]:
+    notifications: Sequence[tuple[int, NotificationIn, datetime | None]],
+) -> tuple[list[list[Any]], list[datetime | None]]:
     """The people of (notification id, body, when it happened) as one array per column, and each one's time."""
     columns: list[list[Any]] = [[] for _ in _PERSON_COLUMNS]
     (ids, positions, roles, family, given, born, sex, ethnicity, relationship, address, withheld, school, gp,
      resident, present, witnessed, injured) = columns  # fmt: skip
-    occurred: list[datetime] = []
+    occurred: list[datetime | None] = []
     for notification_id, body, occurred_at in notifications:
         for position, p in enumerate(body.people, start=1):
             ids.append(notification_id)
@@ -253,6 +216,18 @@ def _people_arrays(
             injured.append(p.injured)
             occurred.append(occurred_at)
     return columns, occurred
+
+
+async def replace_people(conn: asyncpg.Connection, notification_id: int, body: NotificationIn) -> None:
+    """Replace an updated notification's people, keeping how the same people were linked.
+
+    A coordinator's confirmed links and splits outlive the police sending the notification again.
+    Callers link the rest afterwards (`pitstop.people.linkage.link_people`).
+    """
+    kept = await linkage.delete_people_keeping_links(conn, [notification_id])
+    columns, _ = _people_arrays([(notification_id, body, None)])
+    await conn.execute(_UNLINKED_PEOPLE, *columns)
+    await linkage.restore_links(conn, kept)
 
 
 async def insert_linked_people(

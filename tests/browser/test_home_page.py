@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
+
+from tests.browser.accessibility import no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,5 @@ async def test_home_page_in_chromium(page: Page, live_server: str) -> None:
     await focused.press("Enter")
     assert await page.evaluate("location.hash") == "#main-content"
 
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    await no_axe_violations(page)
     assert problems == [], problems

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from pitstop.accounts.models import Role, User
 from tests import factories
+from tests.browser.accessibility import no_axe_violations
 from tests.web.test_import_api import HEADER, incident
 
 pytestmark = pytest.mark.browser
@@ -24,11 +24,6 @@ async def coordinator(owner: asyncpg.Connection) -> User:
     return await factories.user(
         owner, p.id, police.id, Role.COORDINATOR, email="casey@northfield.example", name="Casey Coordinator"
     )
-
-
-async def no_axe_violations(page: Page) -> None:
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def test_upload_read_the_report_fix_and_import(

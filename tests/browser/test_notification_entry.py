@@ -6,11 +6,11 @@ import re
 
 import asyncpg
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from pitstop.accounts.models import Role, User
 from tests import factories
+from tests.browser.accessibility import no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,6 @@ async def coordinator(owner: asyncpg.Connection) -> User:
     return await factories.user(
         owner, p.id, social_care.id, Role.COORDINATOR, email="casey@northfield.example", name="Casey Coordinator"
     )
-
-
-async def no_axe_violations(page: Page) -> None:
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def test_key_in_a_notification_and_screen_it(

@@ -6,11 +6,11 @@ import re
 
 import asyncpg
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from pitstop.accounts.models import Role
 from tests import factories
+from tests.browser.accessibility import no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,7 @@ async def test_sign_in_and_out_in_chromium(page: Page, live_server: str, manager
     # Not signed in: the sign-in page, which will return here.
     await expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Faudit$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Pitstop")
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    await no_axe_violations(page)
 
     # A wrong password: the GOV.UK error summary, focused, linking to the field.
     await page.get_by_label("Email address").fill(manager.email)
@@ -51,8 +50,7 @@ async def test_sign_in_and_out_in_chromium(page: Page, live_server: str, manager
     assert session["httpOnly"] is True
     assert session["secure"] is True
     assert session["sameSite"] == "Lax"
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    await no_axe_violations(page)
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(live_server + "/sign-in?signed_out=1")
