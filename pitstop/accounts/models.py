@@ -37,6 +37,7 @@ class Scope(StrEnum):
     ACTIONS_READ = "actions:read"
     ACTIONS_WRITE = "actions:write"
     AUDIT_READ = "audit:read"
+    MEETINGS_READ = "meetings:read"
 
 
 class Partnership(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,6 +29,14 @@ class Permission(StrEnum):
     MANAGE_IMPORT_MAPPING = "manage_import_mapping"
     # The partnership's "potential escalation" rule (repeat incidents): configuration, like agencies.
     ADMINISTER_REPEAT_RULE = "administer_repeat_rule"
+    # Meetings: agency members see the published agendas of meetings their agency is invited to.
+    VIEW_MEETINGS = "view_meetings"
+    # Build and adjust agendas, publish them, move, cancel or add meetings, record attendance.
+    MANAGE_MEETINGS = "manage_meetings"
+    # The meeting series: days, times, place, standing invitees (configuration: no case data).
+    MANAGE_SERIES = "manage_series"
+    # The agenda's ordering weights and time boxes.
+    MANAGE_AGENDA_RULES = "manage_agenda_rules"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,9 +49,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
             Permission.MANAGE_IMPORT_MAPPING,
+            Permission.MANAGE_SERIES,
+            Permission.MANAGE_AGENDA_RULES,
         }
     ),
-    Role.MANAGER: frozenset({Permission.VIEW_AUDIT, Permission.VIEW_NOTIFICATIONS, Permission.VIEW_CALENDAR}),
+    Role.MANAGER: frozenset(
+        {Permission.VIEW_AUDIT, Permission.VIEW_NOTIFICATIONS, Permission.VIEW_CALENDAR, Permission.VIEW_MEETINGS}
+    ),
     Role.COORDINATOR: frozenset(
         {
             Permission.VIEW_NOTIFICATIONS,
@@ -52,9 +64,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
             Permission.MANAGE_IMPORT_MAPPING,
+            Permission.VIEW_MEETINGS,
+            Permission.MANAGE_MEETINGS,
+            Permission.MANAGE_SERIES,
+            Permission.MANAGE_AGENDA_RULES,
         }
     ),
-    Role.AGENCY_MEMBER: frozenset(),
+    Role.AGENCY_MEMBER: frozenset({Permission.VIEW_MEETINGS}),
 }
 
 # An API token reaches a permission only through a scope, and only while its user's roles allow it.
@@ -64,6 +80,7 @@ SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.ACTIONS_READ: frozenset(),
     Scope.ACTIONS_WRITE: frozenset(),
     Scope.AUDIT_READ: frozenset({Permission.VIEW_AUDIT}),
+    Scope.MEETINGS_READ: frozenset({Permission.VIEW_MEETINGS}),
 }
 
 # Which roles may hold a token with each scope (checked when a token is created).
@@ -73,6 +90,7 @@ SCOPE_ROLES: dict[Scope, frozenset[Role]] = {
     Scope.ACTIONS_READ: frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER, Role.MANAGER}),
     Scope.ACTIONS_WRITE: frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER}),
     Scope.AUDIT_READ: frozenset({Role.MANAGER}),
+    Scope.MEETINGS_READ: frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER, Role.MANAGER}),
 }
 
 

@@ -272,6 +272,8 @@ class ScreeningIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     victim_aware: bool | None = None
     route_rationale: Rationale | None = None
     delay_reason: Rationale | None = None
+    # Immediate protection needed, or action already taken out of hours: first on the agenda.
+    immediate_protection: bool = False
 
 
 class Screening(msgspec.Struct, frozen=True, kw_only=True):
@@ -290,3 +292,4 @@ class Screening(msgspec.Struct, frozen=True, kw_only=True):
     delay_reason: str | None
     screened_by: int | None
     screened_at: datetime
+    immediate_protection: bool = False

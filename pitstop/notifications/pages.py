@@ -763,6 +763,7 @@ def _screening_defaults(notification: Notification) -> dict[str, str]:
         "route": "",
         "route_rationale": "",
         "delay_reason": "",
+        "immediate_protection": "",
     }
     for consent in _OVERRIDES:
         for name in ("consent_reason", "consent_rationale", "authorised_by"):
@@ -772,7 +773,7 @@ def _screening_defaults(notification: Notification) -> dict[str, str]:
 
 def _read_screening(form: FormMultiDict) -> dict[str, str]:
     names = ["version", "grade", "grade_rationale", "consent", "victim_aware", "route", "route_rationale"]
-    names += ["delay_reason"]
+    names += ["delay_reason", "immediate_protection"]
     names += [f"{c.value}-{n}" for c in _OVERRIDES for n in ("consent_reason", "consent_rationale", "authorised_by")]
     return {name: str(form.get(name) or "") for name in names}
 
@@ -822,6 +823,7 @@ def _parse_screening(values: dict[str, str]) -> tuple[ScreeningIn | None, dict[s
             route=Route(route),
             route_rationale=route_rationale,
             delay_reason=delay_reason,
+            immediate_protection=values["immediate_protection"] == "yes",
         ),
         {},
     )

@@ -15,6 +15,7 @@ from pitstop.accounts import policy
 from pitstop.accounts import queries as accounts
 from pitstop.accounts.identity import Identity
 from pitstop.accounts.models import Role
+from pitstop.agenda import queries as agenda_queries
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.db.rows import to_struct, to_structs
@@ -25,7 +26,8 @@ from pitstop.notifications.models import Consent, Grade, Notification, Route, Sc
 _RANK = {Grade.STANDARD: 0, Grade.MEDIUM: 1, Grade.HIGH: 2}
 _COLUMNS = (
     "id, notification_id, notification_version, grade, grade_rationale, consent, consent_reason, "
-    "consent_rationale, authorised_by, victim_aware, route, route_rationale, delay_reason, screened_by, screened_at"
+    "consent_rationale, authorised_by, victim_aware, route, route_rationale, delay_reason, screened_by, screened_at, "
+    "immediate_protection"
 )
 
 
@@ -80,8 +82,8 @@ async def screen(
     row = await conn.fetchrow(
         f"""INSERT INTO screening (partnership_id, notification_id, notification_version, grade, grade_rationale,
                    consent, consent_reason, consent_rationale, authorised_by, victim_aware, route, route_rationale,
-                   delay_reason, screened_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   delay_reason, screened_by, immediate_protection)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             RETURNING {_COLUMNS}""",  # noqa: S608 - column names are constants
         notification.partnership_id,
         notification_id,
@@ -97,6 +99,7 @@ async def screen(
         form.route_rationale,
         form.delay_reason,
         actor.user_id,
+        form.immediate_protection,
     )
     await conn.execute(
         "UPDATE notification SET status = $2, updated_at = now() WHERE id = $1", notification_id, Status.SCREENED.value
@@ -113,10 +116,18 @@ async def screen(
             "route": form.route.value,
             "consent": form.consent.value,
             "late": form.delay_reason is not None,
+            "immediate_protection": form.immediate_protection,
         },
     )
     screening = to_struct(row, Screening)
     assert screening is not None
+    # Routed to a meeting: it waits for the next agenda (pitstop.agenda); otherwise it leaves the queue.
+    if form.route is Route.NO_FURTHER_ACTION:
+        await agenda_queries.dequeue(conn, notification_id)
+    else:
+        await agenda_queries.enqueue(
+            conn, notification.partnership_id, notification_id, screening.id, screening.screened_at
+        )
     return screening
 
 

@@ -1,0 +1,1 @@
+"""The daily agenda: placing screened notifications, ordering with reasons, carry-over and adjustments."""

@@ -1,0 +1,275 @@
+"""SQL for agenda items, their notifications, the screening queue and the ordering rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from pitstop.agenda.ordering import DEFAULT_TIME_BOXES, DEFAULT_WEIGHTS, Rules, parse_weights
+from pitstop.people import queries as people
+
+
+class Waiting(msgspec.Struct, frozen=True, kw_only=True):
+    """A notification taken from the screening queue (or added by hand), ready to place."""
+
+    notification_id: int
+    screening_id: int
+    route: str
+    victim_person_id: int | None
+
+
+_VICTIM = """(SELECT p.person_id FROM notification_person p
+               WHERE p.notification_id = {n} AND p.role = 'victim' AND p.person_id IS NOT NULL
+               ORDER BY p.position LIMIT 1)"""
+
+
+async def enqueue(
+    conn: asyncpg.Connection, partnership_id: int, notification_id: int, screening_id: int, screened_at: datetime
+) -> None:
+    """Put a notification screened for a meeting in the queue, unless it is on an open agenda already."""
+    await conn.execute(
+        """INSERT INTO agenda_queue (notification_id, partnership_id, screening_id, screened_at)
+           SELECT $1, $2, $3, $4
+            WHERE NOT EXISTS (SELECT 1 FROM agenda_entry WHERE notification_id = $1 AND open)
+           ON CONFLICT (notification_id) DO UPDATE SET screening_id = excluded.screening_id,
+                                                       screened_at = excluded.screened_at""",
+        notification_id,
+        partnership_id,
+        screening_id,
+        screened_at,
+    )
+
+
+async def dequeue(conn: asyncpg.Connection, notification_id: int) -> None:
+    await conn.execute("DELETE FROM agenda_queue WHERE notification_id = $1", notification_id)
+
+
+async def take_waiting(
+    conn: asyncpg.Connection, partnership_id: int, screened_from: datetime | None, screened_before: datetime
+) -> list[Waiting]:
+    """Take the queued notifications screened in [screened_from, screened_before) out of the queue."""
+    rows = await conn.fetch(
+        f"""WITH taken AS (
+                DELETE FROM agenda_queue q
+                 WHERE q.partnership_id = $1 AND q.screened_at < $3
+                   AND ($2::timestamptz IS NULL OR q.screened_at >= $2)
+                RETURNING q.notification_id, q.screening_id, q.screened_at)
+            SELECT t.notification_id, t.screening_id, s.route,
+                   {_VICTIM.format(n="t.notification_id")} AS victim_person_id
+              FROM taken t JOIN screening s ON s.id = t.screening_id
+             ORDER BY t.screened_at, t.notification_id""",  # noqa: S608 - constant SQL
+        partnership_id,
+        screened_from,
+        screened_before,
+    )
+    return [Waiting(**dict(r)) for r in rows]
+
+
+async def screened(conn: asyncpg.Connection, partnership_id: int, police_reference: str) -> Waiting | None:
+    """A notification of the partnership by its police reference, with its screening in force (None when it
+    does not exist or was never screened)."""
+    row = await conn.fetchrow(
+        f"""SELECT n.id AS notification_id, s.id AS screening_id, s.route,
+                   {_VICTIM.format(n="n.id")} AS victim_person_id
+              FROM notification n
+              JOIN LATERAL (SELECT id, route FROM screening WHERE notification_id = n.id ORDER BY id DESC LIMIT 1) s
+                ON true
+             WHERE n.partnership_id = $1 AND upper(n.police_reference) = upper($2)""",  # noqa: S608
+        partnership_id,
+        police_reference.strip(),
+    )
+    return None if row is None else Waiting(**dict(row))
+
+
+async def open_meeting_of(conn: asyncpg.Connection, notification_id: int) -> int | None:
+    """The meeting whose open agenda holds this notification, if any."""
+    return await conn.fetchval(
+        """SELECT i.meeting_id FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
+            WHERE e.notification_id = $1 AND e.open""",
+        notification_id,
+    )
+
+
+async def open_items_by_victim(conn: asyncpg.Connection, meeting_id: int) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch(
+        "SELECT id, list, victim_person_id FROM agenda_item "
+        "WHERE meeting_id = $1 AND state = 'open' AND victim_person_id IS NOT NULL",
+        meeting_id,
+    )
+    return {(r["list"], r["victim_person_id"]): r["id"] for r in rows}
+
+
+async def insert_item(
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    meeting_id: int,
+    list_: str,
+    victim_person_id: int | None,
+    *,
+    added_by: int | None,
+    carried_from: int | None = None,
+) -> int:
+    # New items go to the end; the service then puts the list in order.
+    return await conn.fetchval(
+        """INSERT INTO agenda_item (partnership_id, meeting_id, list, position, victim_person_id, added_by,
+                                    carried_from)
+           VALUES ($1, $2, $3, (SELECT coalesce(max(position), 0) + 1 FROM agenda_item WHERE meeting_id = $2),
+                   $4, $5, $6)
+           RETURNING id""",
+        partnership_id,
+        meeting_id,
+        list_,
+        victim_person_id,
+        added_by,
+        carried_from,
+    )
+
+
+async def insert_entries(
+    conn: asyncpg.Connection, partnership_id: int, entries: Sequence[tuple[int, int, int]]
+) -> None:
+    """(item id, notification id, screening id) each."""
+    await conn.execute(
+        """INSERT INTO agenda_entry (partnership_id, agenda_item_id, notification_id, screening_id)
+           SELECT $1, e.item, e.notification, e.screening
+             FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS e (item, notification, screening)""",
+        partnership_id,
+        [e[0] for e in entries],
+        [e[1] for e in entries],
+        [e[2] for e in entries],
+    )
+
+
+async def close_items(
+    conn: asyncpg.Connection, item_ids: Sequence[int], state: str, reason: str | None, user_id: int | None
+) -> list[tuple[int, int]]:
+    """Close items (removed, deferred, moved, discussed) and their entries; returns each entry's
+    (notification id, screening id)."""
+    await conn.execute(
+        """UPDATE agenda_item SET state = $2, reason = $3, closed_by = $4, closed_at = now()
+            WHERE id = ANY($1::bigint[]) AND state = 'open'""",
+        list(item_ids),
+        state,
+        reason,
+        user_id,
+    )
+    rows = await conn.fetch(
+        "UPDATE agenda_entry SET open = false WHERE agenda_item_id = ANY($1::bigint[]) AND open "
+        "RETURNING notification_id, screening_id",
+        list(item_ids),
+    )
+    return [(r["notification_id"], r["screening_id"]) for r in rows]
+
+
+class ItemRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    list: str
+    position: int
+    state: str
+    victim_person_id: int | None
+
+
+async def items(conn: asyncpg.Connection, meeting_id: int, *, open_only: bool = False) -> list[ItemRow]:
+    rows = await conn.fetch(
+        "SELECT id, list, position, state, victim_person_id FROM agenda_item "
+        "WHERE meeting_id = $1 AND ($2 = false OR state = 'open') ORDER BY list, position, id",
+        meeting_id,
+        open_only,
+    )
+    return [ItemRow(**dict(r)) for r in rows]
+
+
+async def item(conn: asyncpg.Connection, item_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, partnership_id, meeting_id, list, position, state, victim_person_id FROM agenda_item WHERE id = $1",
+        item_id,
+    )
+
+
+async def set_positions(conn: asyncpg.Connection, item_ids: Sequence[int]) -> None:
+    """Number the items 1, 2, 3... in the order given."""
+    await conn.execute(
+        """UPDATE agenda_item i SET position = o.position
+             FROM unnest($1::bigint[]) WITH ORDINALITY AS o (id, position)
+            WHERE i.id = o.id AND i.position IS DISTINCT FROM o.position""",
+        list(item_ids),
+    )
+
+
+async def move_entries(conn: asyncpg.Connection, from_item: int, to_item: int) -> None:
+    """Join one open item's notifications to another's (the same victim, in one agenda)."""
+    await conn.execute("UPDATE agenda_entry SET agenda_item_id = $2 WHERE agenda_item_id = $1", from_item, to_item)
+
+
+# The facts each entry brings to the order, the notification's details for the agenda, and its people
+# (children first). One row per entry; the service groups them into items.
+_ENTRIES = f"""
+SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT NULL AS added_by_hand,
+       ci.meeting_id AS carried_from_meeting, cm.starts_at AS carried_from_starts_at,
+       n.id, n.police_reference, n.received_at, n.incident_at, n.address, n.address_withheld, n.postcode,
+       n.circumstances, n.officer_grade, n.open_case, n.allocated_worker, n.strangulation, n.weapons,
+       n.victim_pregnant, n.risk_answers,
+       s.grade, s.screened_at, s.route, s.immediate_protection,
+       {people.escalation_sql("n", "rule.threshold", "rule.window_months")} AS potential_escalation,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'role', p.role, 'family_name', p.family_name, 'given_names', p.given_names,
+                    'date_of_birth', p.date_of_birth, 'address', p.address, 'address_withheld', p.address_withheld,
+                    'school', p.school, 'present', p.present, 'witnessed', p.witnessed)
+                    ORDER BY p.role <> 'child', p.position)
+                   FROM notification_person p WHERE p.notification_id = n.id), '[]'::jsonb) AS people
+  FROM agenda_item i
+  JOIN agenda_entry e ON e.agenda_item_id = i.id
+  JOIN notification n ON n.id = e.notification_id
+  JOIN LATERAL (SELECT grade, screened_at, route, immediate_protection FROM screening
+                 WHERE notification_id = n.id ORDER BY id DESC LIMIT 1) s ON true
+  LEFT JOIN agenda_item ci ON ci.id = i.carried_from
+  LEFT JOIN meeting cm ON cm.id = ci.meeting_id
+  CROSS JOIN LATERAL {people.rule_sql("i.partnership_id")} rule
+ WHERE i.meeting_id = $1 AND ($2 OR i.state IN ('open', 'discussed'))
+ ORDER BY i.list, i.position, i.id, n.received_at, n.id"""  # noqa: S608 - constant SQL
+
+
+async def entries(conn: asyncpg.Connection, meeting_id: int, *, with_closed: bool = True) -> list[asyncpg.Record]:
+    return await conn.fetch(_ENTRIES, meeting_id, with_closed)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+async def rules(conn: asyncpg.Connection, partnership_id: int) -> tuple[Rules, int]:
+    """The partnership's rules and their version (0: the defaults, never saved)."""
+    row = await conn.fetchrow(
+        "SELECT weights, time_boxes, version FROM agenda_rule WHERE partnership_id = $1", partnership_id
+    )
+    if row is None:
+        return Rules(), 0
+    boxes = {**DEFAULT_TIME_BOXES, **{k: v for k, v in row["time_boxes"].items() if isinstance(v, int)}}
+    return Rules(weights=parse_weights(row["weights"]), time_boxes=boxes), row["version"]
+
+
+async def save_rules(conn: asyncpg.Connection, partnership_id: int, rules: Rules, version: int, user_id: int) -> bool:
+    weights = {k.value: v for k, v in {**DEFAULT_WEIGHTS, **rules.weights}.items()}
+    if version == 0:
+        status = await conn.execute(
+            """INSERT INTO agenda_rule (partnership_id, weights, time_boxes, updated_by) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (partnership_id) DO NOTHING""",
+            partnership_id,
+            weights,
+            rules.time_boxes,
+            user_id,
+        )
+        return status == "INSERT 0 1"
+    status = await conn.execute(
+        """UPDATE agenda_rule SET weights = $3, time_boxes = $4, updated_by = $5, updated_at = now(),
+                  version = version + 1
+            WHERE partnership_id = $1 AND version = $2""",
+        partnership_id,
+        version,
+        weights,
+        rules.time_boxes,
+        user_id,
+    )
+    return status == "UPDATE 1"

@@ -1,0 +1,540 @@
+"""Building the agenda and adjusting it: placing what was screened, ordering, carry-over, publication.
+
+Where a notification goes: every notification screened "to the agenda" (or to the allocated worker)
+waits in the screening queue until it is placed on the earliest open meeting whose cut-off is after
+its screening. So Monday's meeting takes what was screened over the weekend, the day after a bank
+holiday takes the holiday, and a notification screened after a cut-off waits for the next meeting.
+Placing takes it out of the queue; an agenda entry stays open until its item is removed, deferred,
+moved or discussed, and a notification has at most one open entry (a unique index), so it is never
+on two open agendas.
+
+Coordinators' changes check the meeting's version (409 when someone changed the agenda first);
+Pitstop's own placing does not bump it, so a coordinator's form is not made stale by a screening.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+import msgspec
+
+from pitstop.accounts import policy
+from pitstop.accounts.identity import Identity
+from pitstop.accounts.models import Role
+from pitstop.agenda import ordering, queries
+from pitstop.agenda.models import (
+    Agenda,
+    AgendaItem,
+    AgendaNotification,
+    AgendaPerson,
+    ItemList,
+    ItemState,
+)
+from pitstop.agenda.ordering import Facts, Rules
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+from pitstop.errors import Conflict, Invalid, NotFound
+from pitstop.meetings import queries as meetings
+from pitstop.meetings.models import OPEN_STATES, PUBLISHED_STATES, Meeting, MeetingState
+from pitstop.meetings.schedule import local_day
+
+# ---- who sees what ------------------------------------------------------------------------------
+
+
+def sees_everything(actor: Identity) -> bool:
+    """Coordinators and managers see every meeting of the partnership, and what was taken off an agenda."""
+    return actor.has_role(Role.COORDINATOR, Role.MANAGER)
+
+
+async def visible_meeting(conn: asyncpg.Connection, actor: Identity, meeting_id: int, *, lock: bool = False) -> Meeting:
+    """The meeting, if this user may see it: 404 otherwise. Agency members see a meeting only once its
+    agenda is published, and only when their agency is invited."""
+    found = await meetings.meeting(conn, meeting_id, lock=lock)
+    policy.visible(actor, "meeting", found, found.partnership_id if found else None)
+    assert found is not None
+    if not sees_everything(actor) and (
+        found.state not in PUBLISHED_STATES or not await meetings.invited(conn, found.id, actor.agency_id)
+    ):
+        raise NotFound("meeting")
+    return found
+
+
+# ---- placing ------------------------------------------------------------------------------------
+
+
+async def place_waiting(conn: asyncpg.Connection, meeting: Meeting) -> int:
+    """Place the queued notifications that belong to this meeting; how many were placed.
+
+    The caller holds the meeting's row lock. Only a scheduled or published meeting takes from the queue.
+    """
+    if meeting.state not in OPEN_STATES:
+        return 0
+    lower = await meetings.previous_cut_off(conn, meeting)
+    waiting = await queries.take_waiting(conn, meeting.partnership_id, lower, meeting.cut_off_at)
+    if not waiting:
+        return 0
+    new_items = await _place(conn, meeting, waiting, added_by=None)
+    await _order(conn, meeting, new_items)
+    return len(waiting)
+
+
+async def _place(
+    conn: asyncpg.Connection,
+    meeting: Meeting,
+    waiting: Sequence[queries.Waiting],
+    *,
+    added_by: int | None,
+    carried_from: dict[int, int] | None = None,
+) -> list[int]:
+    """Put notifications on the agenda: with their victim's open item in this agenda if there is one,
+    else in a new item. Returns the new items' ids. `carried_from`: notification id -> earlier item."""
+    by_victim = await queries.open_items_by_victim(conn, meeting.id)
+    new_items: list[int] = []
+    entries: list[tuple[int, int, int]] = []
+    for w in waiting:
+        list_ = ItemList.INFORMATION if w.route == "allocated_worker" else ItemList.DISCUSSION
+        key = (list_.value, w.victim_person_id) if w.victim_person_id is not None else None
+        item_id = by_victim.get(key) if key else None
+        if item_id is None:
+            item_id = await queries.insert_item(
+                conn,
+                meeting.partnership_id,
+                meeting.id,
+                list_.value,
+                w.victim_person_id,
+                added_by=added_by,
+                carried_from=(carried_from or {}).get(w.notification_id),
+            )
+            new_items.append(item_id)
+            if key:
+                by_victim[key] = item_id
+        entries.append((item_id, w.notification_id, w.screening_id))
+    await queries.insert_entries(conn, meeting.partnership_id, entries)
+    return new_items
+
+
+async def _order(conn: asyncpg.Connection, meeting: Meeting, new_items: Sequence[int]) -> None:
+    """Put each list in order: by score, or, once a coordinator ordered it by hand, slot the new items
+    in and leave the rest where they are."""
+    rules, _ = await queries.rules(conn, meeting.partnership_id)
+    agenda = _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=False), rules)
+    new = set(new_items)
+    order: list[int] = []
+    for items in (agenda.items, agenda.information):
+        current = sorted(items, key=lambda i: i.position)
+        pairs = [(i.id, i.score) for i in current]
+        if meeting.ordered_by_hand:
+            order += ordering.slot_in([p for p in pairs if p[0] not in new], [p for p in pairs if p[0] in new])
+        else:
+            order += ordering.by_score(pairs)
+    await queries.set_positions(conn, order)
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+def _facts(row: asyncpg.Record) -> Facts:
+    answers = row["risk_answers"] or {}
+    people = row["people"]
+    return Facts(
+        grade=row["grade"],
+        immediate_protection=row["immediate_protection"],
+        children_present=any(p["role"] == "child" and (p["present"] or p["witnessed"]) for p in people),
+        child_dates_of_birth=tuple(
+            date.fromisoformat(p["date_of_birth"]) for p in people if p["role"] == "child" and p["date_of_birth"]
+        ),
+        pregnancy=bool(row["victim_pregnant"] or answers.get("pregnant")),
+        strangulation=bool(row["strangulation"] or answers.get("strangulation")),
+        weapons=bool(row["weapons"] or answers.get("weapons")),
+        threats_to_kill=bool(answers.get("threat_to_kill")),
+        potential_escalation=row["potential_escalation"],
+    )
+
+
+def _notification(row: asyncpg.Record) -> AgendaNotification:
+    return AgendaNotification(
+        id=row["id"],
+        police_reference=row["police_reference"],
+        received_at=row["received_at"],
+        incident_at=row["incident_at"],
+        address=row["address"],
+        address_withheld=row["address_withheld"],
+        postcode=row["postcode"],
+        circumstances=row["circumstances"],
+        officer_grade=row["officer_grade"],
+        grade=row["grade"],
+        screened_at=row["screened_at"],
+        route=row["route"],
+        open_case=row["open_case"],
+        allocated_worker=row["allocated_worker"],
+        potential_escalation=row["potential_escalation"],
+        people=[
+            AgendaPerson(
+                role=p["role"],
+                family_name=p["family_name"],
+                given_names=p["given_names"],
+                date_of_birth=date.fromisoformat(p["date_of_birth"]) if p["date_of_birth"] else None,
+                address=p["address"],
+                address_withheld=p["address_withheld"],
+                school=p["school"],
+                present=p["present"],
+                witnessed=p["witnessed"],
+            )
+            for p in row["people"]
+        ],
+    )
+
+
+def _assemble(meeting: Meeting, rows: Sequence[asyncpg.Record], rules: Rules) -> Agenda:
+    """The agenda from its entries: items with their reasons, scores, time boxes and slots."""
+    grouped: dict[int, list[asyncpg.Record]] = defaultdict(list)
+    for row in rows:
+        grouped[row["item_id"]].append(row)
+    day = local_day(meeting.starts_at)
+    built: list[AgendaItem] = []
+    for item_rows in grouped.values():
+        first = item_rows[0]
+        carried = first["carried_from_meeting"] is not None
+        found = ordering.reasons([_facts(r) for r in item_rows], meeting_day=day, carried_over=carried)
+        grade = ordering.grade_of(found)
+        timed = first["list"] == ItemList.DISCUSSION.value
+        built.append(
+            AgendaItem(
+                id=first["item_id"],
+                list=ItemList(first["list"]),
+                position=first["position"],
+                state=ItemState(first["state"]),
+                reason=first["reason"],
+                reasons=found,
+                score=ordering.score(found, rules),
+                grade=grade,
+                minutes=rules.time_box(grade) if timed else 0,
+                starts_after=0,
+                overrun=False,
+                carried_from_meeting=first["carried_from_meeting"],
+                carried_from_date=local_day(first["carried_from_starts_at"]) if carried else None,
+                added_by_hand=first["added_by_hand"],
+                notifications=[_notification(r) for r in item_rows],
+            )
+        )
+    live = [i for i in built if i.state in (ItemState.OPEN, ItemState.DISCUSSED)]
+    discussion = sorted((i for i in live if i.list is ItemList.DISCUSSION), key=lambda i: (i.position, i.id))
+    slots = ordering.time_slots([i.minutes for i in discussion], meeting.length_minutes)
+    discussion = [
+        _with_slot(item, slot.starts_after, slot.overrun) for item, slot in zip(discussion, slots, strict=True)
+    ]
+    total = sum(i.minutes for i in discussion)
+    return Agenda(
+        meeting=meeting,
+        items=discussion,
+        information=sorted((i for i in live if i.list is ItemList.INFORMATION), key=lambda i: (i.position, i.id)),
+        off_agenda=sorted((i for i in built if i not in live), key=lambda i: i.id),
+        total_minutes=total,
+        overrun_minutes=max(0, total - meeting.length_minutes),
+    )
+
+
+def _with_slot(item: AgendaItem, starts_after: int, overrun: bool) -> AgendaItem:
+    return msgspec.structs.replace(item, starts_after=starts_after, overrun=overrun)
+
+
+def _for(actor: Identity, agenda: Agenda) -> Agenda:
+    """What this user may see of the agenda: agency members never see what was taken off it, or why."""
+    if sees_everything(actor):
+        return agenda
+    return msgspec.structs.replace(agenda, off_agenda=[])
+
+
+async def agenda(
+    conn: asyncpg.Connection,
+    actor: Identity,
+    meeting_id: int,
+    origin: audit.Origin,
+    *,
+    audited: bool = True,
+) -> Agenda:
+    """The meeting's agenda as this user may see it. A coordinator's look places what is waiting first."""
+    meeting = await visible_meeting(conn, actor, meeting_id, lock=actor.has_role(Role.COORDINATOR))
+    if actor.has_role(Role.COORDINATOR) and await place_waiting(conn, meeting):
+        meeting = await visible_meeting(conn, actor, meeting_id)
+    rules, _ = await queries.rules(conn, meeting.partnership_id)
+    result = _for(actor, _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=True), rules))
+    if audited:
+        await audit.record(
+            conn,
+            AuditAction.AGENDA_VIEWED,
+            actor=actor,
+            origin=origin,
+            record_type="meeting",
+            record_id=meeting.id,
+            detail={"items": len(result.items), "information": len(result.information)},
+        )
+    return result
+
+
+# ---- adjusting ----------------------------------------------------------------------------------
+
+
+async def _editable(conn: asyncpg.Connection, actor: Identity, meeting_id: int, version: int) -> Meeting:
+    policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    meeting = await visible_meeting(conn, actor, meeting_id, lock=True)
+    if meeting.state not in (*OPEN_STATES, MeetingState.IN_PROGRESS):
+        raise Invalid({"meeting": f"The meeting is {meeting.state.label.lower()}: its agenda can no longer change"})
+    if version != meeting.version:
+        raise Conflict("the agenda changed since it was opened", current=meeting)
+    return meeting
+
+
+async def _open_item(conn: asyncpg.Connection, meeting: Meeting, item_id: int) -> asyncpg.Record:
+    row = await queries.item(conn, item_id)
+    if row is None or row["meeting_id"] != meeting.id or row["state"] != ItemState.OPEN.value:
+        raise NotFound("agenda_item")
+    return row
+
+
+async def add(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    version: int,
+    police_reference: str,
+    origin: audit.Origin,
+) -> int:
+    """Add any screened notification of the partnership by its police reference; returns its item."""
+    meeting = await _editable(conn, actor, meeting_id, version)
+    found = await queries.screened(conn, meeting.partnership_id, police_reference)
+    if found is None:
+        raise Invalid({"police_reference": "Enter the police reference of a screened notification"})
+    elsewhere = await queries.open_meeting_of(conn, found.notification_id)
+    if elsewhere is not None:
+        where = "this agenda" if elsewhere == meeting.id else "the agenda of another meeting"
+        raise Invalid({"police_reference": f"This notification is already on {where}"})
+    await queries.dequeue(conn, found.notification_id)
+    new_items = await _place(conn, meeting, [found], added_by=actor.user_id)
+    await _order(conn, meeting, new_items)
+    await meetings.bump(conn, meeting.id)
+    item_id = new_items[0] if new_items else await queries.open_meeting_of(conn, found.notification_id)
+    await audit.record(
+        conn,
+        AuditAction.AGENDA_ITEM_ADDED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=meeting.id,
+        detail={"notification_id": found.notification_id},
+    )
+    return int(item_id or 0)
+
+
+async def remove(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    item_id: int,
+    version: int,
+    reason: str,
+    origin: audit.Origin,
+) -> None:
+    if not reason.strip():
+        raise Invalid({"reason": "Enter why the item is removed from the agenda"})
+    meeting = await _editable(conn, actor, meeting_id, version)
+    await _open_item(conn, meeting, item_id)
+    await queries.close_items(conn, [item_id], ItemState.REMOVED.value, reason.strip(), actor.user_id)
+    await _compact(conn, meeting)
+    await meetings.bump(conn, meeting.id)
+    await audit.record(
+        conn,
+        AuditAction.AGENDA_ITEM_REMOVED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=meeting.id,
+        detail={"item_id": item_id},
+    )
+
+
+async def defer(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    item_id: int,
+    version: int,
+    reason: str,
+    origin: audit.Origin,
+) -> int:
+    """Defer an item to the next meeting; returns that meeting's id."""
+    if not reason.strip():
+        raise Invalid({"reason": "Enter why the item is deferred"})
+    meeting = await _editable(conn, actor, meeting_id, version)
+    await _open_item(conn, meeting, item_id)
+    following = await meetings.neighbour(conn, meeting, later=True)
+    if following is None:
+        raise Invalid({"reason": "There is no later meeting to defer to: add a meeting first"})
+    await carry(conn, meeting, [item_id], following, ItemState.DEFERRED, reason.strip(), actor.user_id)
+    await _compact(conn, meeting)
+    await meetings.bump(conn, meeting.id)
+    await audit.record(
+        conn,
+        AuditAction.AGENDA_ITEM_DEFERRED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=meeting.id,
+        detail={"item_id": item_id, "to_meeting_id": following.id},
+    )
+    return following.id
+
+
+async def carry(
+    conn: asyncpg.Connection,
+    meeting: Meeting,
+    item_ids: Sequence[int],
+    to: Meeting | None,
+    state: ItemState,
+    reason: str | None,
+    user_id: int | None,
+) -> None:
+    """Close items on `meeting` and put their notifications on `to`, marked as carried over. With no
+    meeting to go to, they return to the screening queue and the next meeting built takes them."""
+    old = {row.id: row for row in await queries.items(conn, meeting.id, open_only=True) if row.id in set(item_ids)}
+    moved: list[queries.Waiting] = []
+    carried_from: dict[int, int] = {}
+    for item_id in old:
+        entries = await conn.fetch(
+            f"""SELECT e.notification_id, e.screening_id, s.route,
+                       {queries._VICTIM.format(n="e.notification_id")} AS victim_person_id
+                  FROM agenda_entry e JOIN screening s ON s.id = e.screening_id
+                 WHERE e.agenda_item_id = $1 AND e.open""",  # noqa: S608
+            item_id,
+        )
+        for e in entries:
+            moved.append(queries.Waiting(**dict(e)))
+            carried_from[e["notification_id"]] = item_id
+    await queries.close_items(conn, list(old), state.value, reason, user_id)
+    if not moved:
+        return
+    if to is None:
+        for w in moved:
+            screened_at = await conn.fetchval("SELECT screened_at FROM screening WHERE id = $1", w.screening_id)
+            await queries.enqueue(conn, meeting.partnership_id, w.notification_id, w.screening_id, screened_at)
+        return
+    await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", to.id)
+    new_items = await _place(conn, to, moved, added_by=None, carried_from=carried_from)
+    await _order(conn, to, new_items)
+
+
+async def _compact(conn: asyncpg.Connection, meeting: Meeting) -> None:
+    """Renumber the open items after one left, keeping their order."""
+    rows = await queries.items(conn, meeting.id, open_only=True)
+    await queries.set_positions(
+        conn, [r.id for r in rows if r.list == "discussion"] + [r.id for r in rows if r.list == "information"]
+    )
+
+
+async def move(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    item_id: int,
+    version: int,
+    direction: str,
+    origin: audit.Origin,
+) -> None:
+    """Move an item one place up or down in its list (the no-JavaScript way to reorder)."""
+    meeting = await _editable(conn, actor, meeting_id, version)
+    row = await _open_item(conn, meeting, item_id)
+    ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.list == row["list"]]
+    at = ids.index(item_id)
+    to = at - 1 if direction == "up" else at + 1
+    if 0 <= to < len(ids):
+        ids[at], ids[to] = ids[to], ids[at]
+    await _reorder(conn, actor, meeting, row["list"], ids, origin)
+
+
+async def reorder(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    version: int,
+    item_ids: Sequence[int],
+    origin: audit.Origin,
+) -> None:
+    """Put the items for discussion in the order given (drag and drop sends them all)."""
+    meeting = await _editable(conn, actor, meeting_id, version)
+    current = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.list == "discussion"]
+    if sorted(current) != sorted(item_ids) or len(set(item_ids)) != len(item_ids):
+        # Items came or went since the page was drawn: the order sent cannot be the one meant.
+        raise Conflict("the agenda's items changed since it was opened", current=meeting)
+    await _reorder(conn, actor, meeting, "discussion", list(item_ids), origin)
+
+
+async def _reorder(
+    conn: asyncpg.Connection, actor: Identity, meeting: Meeting, list_: str, ids: list[int], origin: audit.Origin
+) -> None:
+    rows = await queries.items(conn, meeting.id, open_only=True)
+    others = [r.id for r in rows if r.list != list_]
+    await queries.set_positions(conn, ids + others if list_ == "discussion" else others + ids)
+    await meetings.bump(conn, meeting.id, ordered_by_hand=True)
+    await audit.record(
+        conn,
+        AuditAction.AGENDA_REORDERED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=meeting.id,
+        detail={"items": len(ids)},
+    )
+
+
+async def close_discussed(conn: asyncpg.Connection, meeting: Meeting, user_id: int | None) -> None:
+    """The meeting was held: its open items were discussed."""
+    ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True)]
+    await queries.close_items(conn, ids, ItemState.DISCUSSED.value, None, user_id)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+async def rules_of(conn: asyncpg.Connection, actor: Identity) -> tuple[Rules, int]:
+    policy.require(actor, policy.Permission.MANAGE_AGENDA_RULES)
+    return await queries.rules(conn, actor.partnership_id)
+
+
+async def save_rules(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    weights: dict[ordering.Reason, int],
+    time_boxes: dict[str, int],
+    version: int,
+    origin: audit.Origin,
+) -> Rules:
+    policy.require(actor, policy.Permission.MANAGE_AGENDA_RULES)
+    errors = {
+        f"weights.{reason.value}": "Enter a whole number from 0 to 100000"
+        for reason, value in weights.items()
+        if not 0 <= value <= ordering.MAX_WEIGHT
+    }
+    errors |= {
+        f"time_boxes.{grade}": "Enter a whole number of minutes from 0 to 60"
+        for grade, value in time_boxes.items()
+        if grade not in ordering.GRADES or not 0 <= value <= ordering.MAX_TIME_BOX
+    }
+    if errors:
+        raise Invalid(errors)
+    current, current_version = await queries.rules(conn, actor.partnership_id)
+    rules = Rules(weights={**current.weights, **weights}, time_boxes={**current.time_boxes, **time_boxes})
+    if version != current_version or not await queries.save_rules(
+        conn, actor.partnership_id, rules, version, actor.user_id
+    ):
+        raise Conflict("the agenda rules changed since they were opened", current=current)
+    await audit.record(conn, AuditAction.AGENDA_RULES_UPDATED, actor=actor, origin=origin, record_type="agenda_rule")
+    return rules

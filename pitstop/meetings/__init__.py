@@ -1,0 +1,1 @@
+"""Meeting series, the meetings they generate, single-meeting changes, states and attendance."""

@@ -1,0 +1,556 @@
+"""Meeting series, the meetings they generate, single-meeting changes, states and attendance.
+
+A series generates its meetings `weeks_ahead` weeks ahead on its weekdays, skipping closed days (bank
+holidays and the partnership's closure days). A generated day is never generated twice, even when its
+meeting was moved or cancelled. Changing a series re-times its future meetings that were not moved,
+and cancels those that no longer fall on a meeting day, so their agenda items go to the next meeting.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import asyncpg
+
+from pitstop.accounts import policy
+from pitstop.accounts.identity import Identity
+from pitstop.agenda import service as agenda
+from pitstop.agenda.models import ItemState, MeetingPage
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+from pitstop.calendar import service as calendar
+from pitstop.errors import Conflict, Invalid, NotFound
+from pitstop.meetings import queries
+from pitstop.meetings.models import (
+    OPEN_STATES,
+    PUBLISHED_STATES,
+    AttendanceIn,
+    AttendanceStatus,
+    ExtraMeetingIn,
+    Meeting,
+    MeetingChange,
+    MeetingState,
+    ObserverIn,
+    Series,
+    SeriesIn,
+)
+from pitstop.meetings.schedule import LONDON, Times, at, local_day, meeting_days, times
+
+# ---- series -------------------------------------------------------------------------------------
+
+
+async def _series_errors(conn: asyncpg.Connection, partnership_id: int, form: SeriesIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not form.name.strip():
+        errors["name"] = "Enter a name for the meeting"
+    if form.cut_off > form.publish_at:
+        errors["cut_off"] = "The agenda cut-off must be no later than the publish time"
+    if form.publish_at > form.starts_at:
+        errors["publish_at"] = "The agenda must be published no later than the meeting starts"
+    if not (form.place or "").strip() and not form.call_link:
+        errors["place"] = "Enter a place or a call link"
+    if (datetime.combine(date(2000, 1, 1), form.starts_at) + timedelta(minutes=form.length_minutes)).date() != date(
+        2000, 1, 1
+    ):
+        errors["length_minutes"] = "The meeting must end on the day it starts"
+    allowed = {uid for uid, _ in await queries.coordinators(conn, partnership_id)}
+    if form.chair_id is not None and form.chair_id not in allowed:
+        errors["chair_id"] = "Select a coordinator to chair"
+    if form.minute_taker_id is not None and form.minute_taker_id not in allowed:
+        errors["minute_taker_id"] = "Select a coordinator to take the minutes"
+    return errors
+
+
+async def series_list(conn: asyncpg.Connection, actor: Identity) -> list[Series]:
+    policy.require(actor, policy.Permission.MANAGE_SERIES)
+    return await queries.series_list(conn, actor.partnership_id)
+
+
+async def series(conn: asyncpg.Connection, actor: Identity, series_id: int, *, lock: bool = False) -> Series:
+    policy.require(actor, policy.Permission.MANAGE_SERIES)
+    found = await queries.series(conn, series_id, lock=lock)
+    policy.visible(actor, "meeting_series", found, found.partnership_id if found else None)
+    assert found is not None
+    return found
+
+
+async def create_series(
+    conn: asyncpg.Connection, *, actor: Identity, form: SeriesIn, origin: audit.Origin, today: date | None = None
+) -> Series:
+    policy.require(actor, policy.Permission.MANAGE_SERIES)
+    if errors := await _series_errors(conn, actor.partnership_id, form):
+        raise Invalid(errors)
+    series_id = await queries.insert_series(conn, actor.partnership_id, form)
+    await audit.record(
+        conn,
+        AuditAction.MEETING_SERIES_CREATED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+    )
+    created = await queries.series(conn, series_id)
+    assert created is not None
+    await generate(conn, created, today=today)
+    return created
+
+
+async def update_series(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    series_id: int,
+    form: SeriesIn,
+    origin: audit.Origin,
+    today: date | None = None,
+) -> Series:
+    current = await series(conn, actor, series_id, lock=True)
+    if form.version != current.version:
+        raise Conflict("the meeting series changed since it was opened", current=current)
+    if errors := await _series_errors(conn, actor.partnership_id, form):
+        raise Invalid(errors)
+    await queries.update_series(conn, series_id, form, current.version)
+    await audit.record(
+        conn,
+        AuditAction.MEETING_SERIES_UPDATED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+    )
+    updated = await queries.series(conn, series_id)
+    assert updated is not None
+    await generate(conn, updated, today=today)
+    return updated
+
+
+async def add_invitee(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    series_id: int,
+    version: int,
+    agency_id: int,
+    name: str,
+    email: str,
+    origin: audit.Origin,
+) -> None:
+    current = await series(conn, actor, series_id, lock=True)
+    if version != current.version:
+        raise Conflict("the meeting series changed since it was opened", current=current)
+    errors: dict[str, str] = {}
+    agency = await conn.fetchrow("SELECT partnership_id, active FROM agency WHERE id = $1", agency_id)
+    if agency is None or agency["partnership_id"] != actor.partnership_id or not agency["active"]:
+        errors["agency_id"] = "Select the agency"
+    if not name.strip():
+        errors["name"] = "Enter the representative's name"
+    address = email.strip().lower()
+    if "@" not in address or "." not in address.rpartition("@")[2] or " " in address:
+        errors["email"] = "Enter a work email address in the correct format, like name@example.org"
+    if errors:
+        raise Invalid(errors)
+    if await queries.add_invitee(conn, actor.partnership_id, series_id, agency_id, name, address) is None:
+        raise Invalid({"email": "This address is already invited"})
+    await queries.bump_series(conn, series_id, version)
+    await queries.invite_agencies_to_series_meetings(conn, series_id)
+    await audit.record(
+        conn,
+        AuditAction.SERIES_INVITEE_ADDED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+        detail={"agency_id": agency_id},
+    )
+
+
+async def remove_invitee(
+    conn: asyncpg.Connection, *, actor: Identity, series_id: int, version: int, invitee_id: int, origin: audit.Origin
+) -> None:
+    current = await series(conn, actor, series_id, lock=True)
+    if version != current.version:
+        raise Conflict("the meeting series changed since it was opened", current=current)
+    if not await queries.remove_invitee(conn, series_id, invitee_id):
+        raise NotFound("series_invitee")
+    await queries.bump_series(conn, series_id, version)
+    await audit.record(
+        conn,
+        AuditAction.SERIES_INVITEE_REMOVED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+        detail={"invitee_id": invitee_id},
+    )
+
+
+# ---- generating ---------------------------------------------------------------------------------
+
+
+async def closed_days(conn: asyncpg.Connection, partnership_id: int, first: date, last: date) -> set[date]:
+    """Bank holidays (from the calendar, and from the `holidays` package for years not yet loaded) and
+    the partnership's closure days."""
+    loaded = await calendar.load_calendar(conn, partnership_id)
+    years = range(first.year, last.year + 1)
+    return set(loaded.closed) | {day for day, _ in calendar.bank_holidays(years)}
+
+
+def series_times(series: Series, day: date) -> Times:
+    return times(day, series.starts_at, series.cut_off, series.publish_at)
+
+
+async def generate(conn: asyncpg.Connection, series: Series, *, today: date | None = None) -> int:
+    """Bring the series' meetings up to date `weeks_ahead` weeks from today; how many were added.
+
+    Future meetings that nobody moved and whose agenda is not published follow the series' times; those
+    whose day is no longer a meeting day are cancelled (their items go to the next meeting)."""
+    if not series.active:
+        return 0
+    first = today or datetime.now(LONDON).date()
+    last = first + timedelta(weeks=series.weeks_ahead)
+    closed = await closed_days(conn, series.partnership_id, first, last)
+    days = meeting_days(series.weekdays, first, last, closed)
+    wanted = set(days)
+    now = datetime.now(UTC)
+    for meeting in await queries.future_generated(conn, series.id, now):
+        assert meeting.occurrence is not None
+        if meeting.occurrence not in wanted and first <= meeting.occurrence <= last:
+            await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", meeting.id)
+            await _cancel(conn, meeting, "No longer a meeting day of the series", None)
+            continue
+        expected = series_times(series, meeting.occurrence)
+        if (meeting.starts_at, meeting.cut_off_at, meeting.publish_at, meeting.length_minutes) != (
+            expected.starts_at,
+            expected.cut_off_at,
+            expected.publish_at,
+            series.length_minutes,
+        ):
+            await queries.set_times(conn, meeting.id, expected, series.length_minutes, None)
+    return await queries.insert_meetings(conn, series, [(day, series_times(series, day)) for day in days])
+
+
+async def generate_all(conn: asyncpg.Connection, partnership_id: int | None = None) -> int:
+    added = 0
+    for found in await queries.active_series(conn, partnership_id):
+        full = await queries.series(conn, found.id, lock=True)
+        assert full is not None
+        added += await generate(conn, full)
+    return added
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+async def upcoming(
+    conn: asyncpg.Connection, actor: Identity, start: datetime, end: datetime, origin: audit.Origin
+) -> list[Meeting]:
+    """The meetings this user may see in [start, end): agency members only published ones they are invited to."""
+    policy.require(actor, policy.Permission.VIEW_MEETINGS)
+    if agenda.sees_everything(actor):
+        found = await queries.meetings(conn, actor.partnership_id, start, end)
+    else:
+        found = await queries.meetings(
+            conn, actor.partnership_id, start, end, agency_id=actor.agency_id, states=PUBLISHED_STATES
+        )
+    await audit.record(
+        conn,
+        AuditAction.MEETINGS_LISTED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        detail={"meetings": len(found)},
+    )
+    return found
+
+
+async def meeting(conn: asyncpg.Connection, actor: Identity, meeting_id: int, origin: audit.Origin) -> Meeting:
+    policy.require(actor, policy.Permission.VIEW_MEETINGS)
+    found = await agenda.visible_meeting(conn, actor, meeting_id)
+    await audit.record(
+        conn, AuditAction.MEETING_VIEWED, actor=actor, origin=origin, record_type="meeting", record_id=meeting_id
+    )
+    return found
+
+
+async def page(conn: asyncpg.Connection, actor: Identity, meeting_id: int, origin: audit.Origin) -> MeetingPage:
+    """The meeting page: agenda with reasons, attendance and observers. One audit row."""
+    policy.require(actor, policy.Permission.VIEW_MEETINGS)
+    shown = await agenda.agenda(conn, actor, meeting_id, origin, audited=False)
+    await audit.record(
+        conn,
+        AuditAction.MEETING_VIEWED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=meeting_id,
+        detail={"items": len(shown.items), "information": len(shown.information)},
+    )
+    attendance = [a for a in await queries.attendance(conn, meeting_id)]
+    return MeetingPage(agenda=shown, attendance=list(attendance), observers=await queries.observers(conn, meeting_id))
+
+
+# ---- changing one meeting -----------------------------------------------------------------------
+
+
+async def _changeable(conn: asyncpg.Connection, actor: Identity, meeting_id: int, version: int) -> Meeting:
+    policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    found = await agenda.visible_meeting(conn, actor, meeting_id, lock=True)
+    if version != found.version:
+        raise Conflict("the meeting changed since it was opened", current=found)
+    return found
+
+
+async def _check_people(
+    conn: asyncpg.Connection, partnership_id: int, chair_id: int | None, minute_taker_id: int | None
+) -> dict[str, str]:
+    allowed = {uid for uid, _ in await queries.coordinators(conn, partnership_id)}
+    errors = {}
+    if chair_id is not None and chair_id not in allowed:
+        errors["chair_id"] = "Select a coordinator to chair"
+    if minute_taker_id is not None and minute_taker_id not in allowed:
+        errors["minute_taker_id"] = "Select a coordinator to take the minutes"
+    return errors
+
+
+async def change(
+    conn: asyncpg.Connection, *, actor: Identity, meeting_id: int, form: MeetingChange, origin: audit.Origin
+) -> Meeting:
+    """Move a meeting (to a new start, with a reason) and/or name its chair and minute-taker."""
+    found = await _changeable(conn, actor, meeting_id, form.version)
+    errors = await _check_people(conn, found.partnership_id, form.chair_id, form.minute_taker_id)
+    moving = form.starts_at is not None and form.starts_at != found.starts_at
+    if moving:
+        if found.state not in OPEN_STATES:
+            errors["starts_at"] = "Only a meeting that has not started can be moved"
+        elif form.starts_at is not None and form.starts_at <= datetime.now(UTC):
+            errors["starts_at"] = "Enter a time in the future"
+        if not (form.moved_reason or "").strip():
+            errors["moved_reason"] = "Enter why the meeting is moved"
+    if errors:
+        raise Invalid(errors)
+    if moving:
+        assert form.starts_at is not None
+        assert form.moved_reason is not None
+        full = await queries.series(conn, found.series_id)
+        assert full is not None
+        await queries.set_times(
+            conn, found.id, _extra_times(full, form.starts_at), found.length_minutes, form.moved_reason.strip()
+        )
+        await audit.record(
+            conn, AuditAction.MEETING_MOVED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
+        )
+    if (form.chair_id, form.minute_taker_id) != (found.chair_id, found.minute_taker_id):
+        await queries.set_people(conn, found.id, form.chair_id, form.minute_taker_id)
+        await audit.record(
+            conn,
+            AuditAction.MEETING_PEOPLE_CHANGED,
+            actor=actor,
+            origin=origin,
+            record_type="meeting",
+            record_id=found.id,
+        )
+    changed = await queries.meeting(conn, found.id)
+    assert changed is not None
+    return changed
+
+
+def _extra_times(series: Series, starts_at: datetime) -> Times:
+    """Cut-off and publish time on the new day at the series' times, never after the meeting starts."""
+    day = local_day(starts_at)
+    cut_off = min(at(day, series.cut_off), starts_at)
+    publish = min(max(at(day, series.publish_at), cut_off), starts_at)
+    return Times(starts_at=starts_at.astimezone(UTC), cut_off_at=cut_off, publish_at=publish)
+
+
+async def add_extra(
+    conn: asyncpg.Connection, *, actor: Identity, form: ExtraMeetingIn, origin: audit.Origin
+) -> Meeting:
+    policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    full = await queries.series(conn, form.series_id, lock=True)
+    if full is None or full.partnership_id != actor.partnership_id:
+        raise Invalid({"series_id": "Select the meeting series"})
+    errors = await _check_people(conn, actor.partnership_id, form.chair_id, form.minute_taker_id)
+    if form.starts_at <= datetime.now(UTC):
+        errors["starts_at"] = "Enter a time in the future"
+    if errors:
+        raise Invalid(errors)
+    meeting_id = await queries.insert_extra(
+        conn,
+        full,
+        _extra_times(full, form.starts_at),
+        form.length_minutes or full.length_minutes,
+        form.chair_id if form.chair_id is not None else full.chair_id,
+        form.minute_taker_id if form.minute_taker_id is not None else full.minute_taker_id,
+    )
+    await audit.record(
+        conn, AuditAction.MEETING_ADDED, actor=actor, origin=origin, record_type="meeting", record_id=meeting_id
+    )
+    added = await queries.meeting(conn, meeting_id)
+    assert added is not None
+    return added
+
+
+async def _cancel(conn: asyncpg.Connection, found: Meeting, reason: str, user_id: int | None) -> None:
+    """Cancel a meeting; its open items go to the next open meeting (or back to the queue)."""
+    await queries.set_state(conn, found.id, MeetingState.CANCELLED, user_id, reason)
+    following = await queries.neighbour(conn, found, later=True)
+    ids = [row.id for row in await agenda.queries.items(conn, found.id, open_only=True)]
+    await agenda.carry(conn, found, ids, following, ItemState.MOVED, None, user_id)
+
+
+async def cancel(
+    conn: asyncpg.Connection, *, actor: Identity, meeting_id: int, version: int, reason: str, origin: audit.Origin
+) -> None:
+    found = await _changeable(conn, actor, meeting_id, version)
+    if found.state not in OPEN_STATES:
+        raise Invalid({"reason": "Only a meeting that has not started can be cancelled"})
+    if not reason.strip():
+        raise Invalid({"reason": "Enter why the meeting is cancelled"})
+    await _cancel(conn, found, reason.strip(), actor.user_id)
+    await audit.record(
+        conn, AuditAction.MEETING_CANCELLED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
+    )
+
+
+_NEXT_STATE = {
+    "publish": ((MeetingState.SCHEDULED,), MeetingState.AGENDA_PUBLISHED, AuditAction.AGENDA_PUBLISHED),
+    "start": ((MeetingState.AGENDA_PUBLISHED,), MeetingState.IN_PROGRESS, AuditAction.MEETING_STARTED),
+    "end": ((MeetingState.IN_PROGRESS,), MeetingState.HELD, AuditAction.MEETING_HELD),
+}
+
+
+async def advance(
+    conn: asyncpg.Connection, *, actor: Identity | None, meeting_id: int, version: int, step: str, origin: audit.Origin
+) -> Meeting:
+    """Publish the agenda, start the meeting, or record it as held. `actor` None: Pitstop publishing on time."""
+    if actor is not None:
+        found = await _changeable(conn, actor, meeting_id, version)
+    else:
+        found = await queries.meeting(conn, meeting_id, lock=True)  # type: ignore[assignment]
+        assert found is not None
+    before, after, action = _NEXT_STATE[step]
+    if found.state not in before:
+        raise Invalid({"meeting": f"The meeting is {found.state.label.lower()}: it cannot be {after.label.lower()}"})
+    if step == "publish":
+        await agenda.place_waiting(conn, found)
+        await queries.invite_agencies(conn, found)
+    if step == "end":
+        await agenda.close_discussed(conn, found, actor.user_id if actor else None)
+    await queries.set_state(conn, found.id, after, actor.user_id if actor else None)
+    await audit.record(
+        conn,
+        action,
+        actor=actor,
+        origin=origin,
+        record_type="meeting",
+        record_id=found.id,
+        partnership_id=found.partnership_id,
+    )
+    changed = await queries.meeting(conn, found.id)
+    assert changed is not None
+    return changed
+
+
+# ---- attendance ---------------------------------------------------------------------------------
+
+
+async def _recordable(conn: asyncpg.Connection, actor: Identity, meeting_id: int) -> Meeting:
+    policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    found = await agenda.visible_meeting(conn, actor, meeting_id, lock=True)
+    if actor.user_id not in (found.minute_taker_id, found.chair_id):
+        raise Invalid({"attendance": "Only the meeting's minute-taker or chair records attendance"})
+    if found.state not in (MeetingState.AGENDA_PUBLISHED, MeetingState.IN_PROGRESS, MeetingState.HELD):
+        raise Invalid({"attendance": "Attendance is recorded once the agenda is published"})
+    return found
+
+
+async def record_attendance(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    rows: list[tuple[AttendanceIn, int]],
+    origin: audit.Origin,
+) -> None:
+    """Save each invited agency's attendance; `rows` pairs each with the version it was read at."""
+    found = await _recordable(conn, actor, meeting_id)
+    current = {a.agency_id: a for a in await queries.attendance(conn, found.id)}
+    errors: dict[str, str] = {}
+    for form, _ in rows:
+        if form.agency_id not in current:
+            errors[f"agency_{form.agency_id}"] = "This agency is not invited to the meeting"
+        elif form.status is AttendanceStatus.PRESENT and not (form.present_names or "").strip():
+            errors[f"present_names_{form.agency_id}"] = f"Enter who attended for {current[form.agency_id].agency_name}"
+    if errors:
+        raise Invalid(errors)
+    for form, version in rows:
+        known = current[form.agency_id]
+        unchanged = (known.status, known.present_names or "", known.information_sent) == (
+            form.status,
+            (form.present_names or "").strip(),
+            form.information_sent,
+        )
+        if unchanged and version == known.version:
+            continue
+        if not await queries.save_attendance(
+            conn,
+            found.id,
+            form.agency_id,
+            version,
+            form.status.value,
+            (form.present_names or "").strip() or None,
+            form.information_sent,
+            actor.user_id,
+        ):
+            raise Conflict("attendance changed since it was opened", current=found)
+    await audit.record(
+        conn, AuditAction.ATTENDANCE_RECORDED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
+    )
+
+
+async def add_observer(
+    conn: asyncpg.Connection, *, actor: Identity, meeting_id: int, form: ObserverIn, origin: audit.Origin
+) -> None:
+    found = await _recordable(conn, actor, meeting_id)
+    if not form.name.strip():
+        raise Invalid({"observer_name": "Enter the observer's name"})
+    await queries.add_observer(conn, found, form.name, form.organisation, form.statement_signed, actor.user_id)
+    await audit.record(
+        conn, AuditAction.OBSERVER_ADDED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
+    )
+
+
+# ---- on the clock -------------------------------------------------------------------------------
+
+
+async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[str, int]:
+    """What Pitstop does by itself: generate meetings ahead, place what is waiting on the open agendas
+    of the next week, and publish agendas whose publish time has come. Safe to run in every process:
+    one at a time (an advisory lock), and idempotent."""
+    now = now or datetime.now(UTC)
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('pitstop.meetings.tick'))"):
+        return {}
+    generated = await generate_all(conn)
+    placed = published = 0
+    rows = await conn.fetch(
+        "SELECT id FROM meeting WHERE state IN ('scheduled', 'agenda_published') AND starts_at > $1 "
+        "AND starts_at < $1 + interval '8 days' ORDER BY starts_at",
+        now,
+    )
+    for row in rows:
+        found = await queries.meeting(conn, row["id"], lock=True)
+        assert found is not None
+        placed += await agenda.place_waiting(conn, found)
+        if found.state is MeetingState.SCHEDULED and found.publish_at <= now:
+            await advance(
+                conn, actor=None, meeting_id=found.id, version=found.version, step="publish", origin=audit.Origin()
+            )
+            published += 1
+    return {"generated": generated, "placed": placed, "published": published}
+
+
+def parse_clock(text: str) -> time | None:
+    """'09:30' or '9.30' -> time; None for anything else."""
+    from pitstop.calendar.service import _time
+
+    return _time(text)
