@@ -106,3 +106,59 @@ function startTimeoutWarning () {
 }
 
 startTimeoutWarning()
+
+// ---- Agenda order: drag and drop ----------------------------------------------------------
+// The builder's items can be dragged into a new order. On drop the hidden inputs of the order
+// form are rewritten in the new order and htmx posts it; the answer redraws the builder (a 409
+// shows the agenda as someone else left it). Without JavaScript, "Move up" and "Move down" do it.
+function startAgendaOrdering (scope) {
+  for (const list of scope.querySelectorAll('[data-agenda-order]')) {
+    if (list.dataset.orderingStarted) continue
+    list.dataset.orderingStarted = 'true'
+    const form = document.getElementById(list.dataset.agendaOrder)
+    if (!form || !window.htmx) continue
+    let dragged = null
+    let before = ''
+    const order = () => [...list.querySelectorAll('[data-item-id]')].map((item) => item.dataset.itemId)
+
+    list.addEventListener('dragstart', (event) => {
+      dragged = event.target instanceof Element ? event.target.closest('[data-item-id]') : null
+      if (!dragged) return
+      before = order().join(',')
+      event.dataTransfer.effectAllowed = 'move'
+      event.dataTransfer.setData('text/plain', dragged.dataset.itemId)
+      dragged.classList.add('pitstop-agenda-builder__item--dragging')
+    })
+    list.addEventListener('dragover', (event) => {
+      if (!dragged) return
+      event.preventDefault()
+      const over = event.target instanceof Element ? event.target.closest('[data-item-id]') : null
+      if (!over || over === dragged) return
+      const box = over.getBoundingClientRect()
+      const below = event.clientY > box.top + box.height / 2
+      list.insertBefore(dragged, below ? over.nextElementSibling : over)
+    })
+    list.addEventListener('drop', (event) => event.preventDefault())
+    list.addEventListener('dragend', () => {
+      if (!dragged) return
+      dragged.classList.remove('pitstop-agenda-builder__item--dragging')
+      dragged = null
+      const now = order()
+      if (now.join(',') === before) return
+      for (const input of form.querySelectorAll('input[name="items"]')) input.remove()
+      for (const id of now) {
+        const input = document.createElement('input')
+        input.type = 'hidden'
+        input.name = 'items'
+        input.value = id
+        form.appendChild(input)
+      }
+      window.htmx.trigger(form, 'pitstop:reordered')
+    })
+  }
+}
+
+startAgendaOrdering(document)
+document.addEventListener('htmx:load', (event) => {
+  if (event.target instanceof Element) startAgendaOrdering(event.target.parentElement || event.target)
+})

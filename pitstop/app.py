@@ -22,11 +22,15 @@ from pitstop.accounts import admin as admin_pages
 from pitstop.accounts import controllers as account_pages
 from pitstop.accounts import queries as account_queries
 from pitstop.accounts import sessions
+from pitstop.agenda import pages as agenda_pages
 from pitstop.audit import controllers as audit_pages
 from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.meetings import controllers as meeting_api
+from pitstop.meetings import service as meetings
+from pitstop.meetings import pages as meeting_pages
 from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
 from pitstop.notifications.imports import controllers as import_api
@@ -55,12 +59,14 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
             pool = await create_pool(urls.app, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             app.state.db = Database(pool=pool, expected_migrations=migrate.expected_state())
             housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
+            clock = asyncio.create_task(meeting_clock(pool, settings.meeting_clock_seconds))
             try:
                 yield
             finally:
-                housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                for task in (housekeeping, clock):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 await pool.close()
 
     return lifespan
@@ -76,6 +82,23 @@ async def purge_expired(pool: asyncpg.Pool, policy: sessions.SessionPolicy, ever
                 log.info("purged", extra={"sessions": removed, "sign_in_attempts": attempts})
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("purge failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(every)
+
+
+async def meeting_clock(pool: asyncpg.Pool, every: float) -> None:
+    """Generate meetings ahead, place what was screened on the open agendas, publish agendas on time.
+
+    Runs in every process; `meetings.tick` takes an advisory lock so only one does the work at a time."""
+    if every <= 0:
+        return
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                done = await meetings.tick(conn)
+            if any(done.values()):
+                log.info("meeting clock", extra=done)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("meeting clock failed", extra={"error": type(exc).__name__})
         await asyncio.sleep(every)
 
 
@@ -103,6 +126,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *notification_pages.ROUTES,
             *people_api.ROUTES,
             *people_pages.ROUTES,
+            *meeting_api.ROUTES,
+            *meeting_pages.ROUTES,
+            *agenda_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     migrate_on_start: bool = True
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # How often the meeting clock runs (generate meetings, place screened notifications, publish
+    # agendas on time); 0 turns it off in this process.
+    meeting_clock_seconds: int = 60
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug output: never show the key or database passwords.
@@ -136,6 +139,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"{PREFIX}SESSION_IDLE_MINUTES: must be between 1 and 1440")
     if not 1 <= settings.session_absolute_hours <= 24 * 7:
         raise SettingsError(f"{PREFIX}SESSION_ABSOLUTE_HOURS: must be between 1 and 168")
+    if not 0 <= settings.meeting_clock_seconds <= 3600:
+        raise SettingsError(f"{PREFIX}MEETING_CLOCK_SECONDS: must be between 0 (off) and 3600")
     if settings.db_pool_min < 1 or settings.db_pool_max < settings.db_pool_min:
         raise SettingsError(f"{PREFIX}DB_POOL_MAX must be at least {PREFIX}DB_POOL_MIN, and both at least 1")
     if settings.production:

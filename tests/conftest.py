@@ -148,6 +148,8 @@ def settings(database: TestDatabase, tmp_path: Path) -> Settings:
         migrate_on_start=False,
         db_pool_min=1,
         db_pool_max=4,
+        # Tests drive the meeting clock themselves, at the moments they choose.
+        meeting_clock_seconds=0,
     )
 
 

@@ -101,7 +101,7 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def child_under_one(births: Iterable[date], on: date) -> bool:
-    """Is any child under one year old on the meeting's day? (Born on 29 February: 28 February.)"""
+    """Is any child under one year old on the meeting's day? One born on 29 February turns one on 1 March."""
     for born in births:
         try:
             first_birthday = born.replace(year=born.year + 1)
@@ -190,6 +190,6 @@ def parse_weights(raw: Mapping[str, object]) -> dict[Reason, int]:
     """Stored weights (jsonb) to a full table: unknown keys are ignored, missing ones take the default."""
     weights = dict(DEFAULT_WEIGHTS)
     for key, value in raw.items():
-        if key in Reason.__members__.values() and isinstance(value, int):
+        if key in Reason.__members__.values() and isinstance(value, int) and not isinstance(value, bool):
             weights[Reason(key)] = value
     return weights

@@ -536,5 +536,14 @@ async def save_rules(
         conn, actor.partnership_id, rules, version, actor.user_id
     ):
         raise Conflict("the agenda rules changed since they were opened", current=current)
+    # Agendas still open and not ordered by hand follow the new weights at once.
+    for row in await conn.fetch(
+        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
+        "AND NOT ordered_by_hand FOR UPDATE",
+        actor.partnership_id,
+    ):
+        reordered = await meetings.meeting(conn, row["id"])
+        assert reordered is not None
+        await _order(conn, reordered, [])
     await audit.record(conn, AuditAction.AGENDA_RULES_UPDATED, actor=actor, origin=origin, record_type="agenda_rule")
     return rules

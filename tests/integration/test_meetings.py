@@ -149,7 +149,9 @@ async def test_series_input_is_checked_field_by_field(app_conn: asyncpg.Connecti
         await meetings.create_series(
             app_conn,
             actor=coordinator,
-            form=SeriesIn(name="Daily", cut_off=time(9), publish_at=time(8, 30), chair_id=world.users["north.manager"].id),
+            form=SeriesIn(
+                name="Daily", cut_off=time(9), publish_at=time(8, 30), chair_id=world.users["north.manager"].id
+            ),
             origin=CLI,
         )
     assert set(bad.value.errors) == {"cut_off", "place", "chair_id"}
@@ -184,7 +186,9 @@ async def test_each_notification_goes_to_the_first_meeting_after_its_screening(
     await screened(app_conn, world, "NEWYEAR/1", london(FRI_1, 10), person("Dale", "Dee", "1990-01-04"))
     await screened(app_conn, world, "WEEKEND/1", london(date(2027, 1, 3), 23), person("Elm", "Eve", "1990-01-05"))
     await screened(app_conn, world, "MONDAY/1", london(MON_4, 7), person("Fir", "Fay", "1990-01-06"))
-    await screened(app_conn, world, "NFA/1", london(MON_4, 7), person("Gale", "Gus", "1990-01-07"), route="no_further_action")
+    await screened(
+        app_conn, world, "NFA/1", london(MON_4, 7), person("Gale", "Gus", "1990-01-07"), route="no_further_action"
+    )
     tue, wed, thu, mon = [await meeting_on(app_conn, week, d) for d in (TUE_29, WED_30, THU_31, MON_4)]
     # Read in any order: each takes only what is its own.
     # Equal grades keep the order they were screened in.
@@ -205,7 +209,9 @@ async def test_a_held_meetings_items_never_come_back_and_a_cancelled_ones_roll_o
     for step in ("publish", "start", "end"):
         current = await meeting_queries.meeting(app_conn, tue.id)
         assert current is not None
-        await meetings.advance(app_conn, actor=coordinator, meeting_id=tue.id, version=current.version, step=step, origin=CLI)
+        await meetings.advance(
+            app_conn, actor=coordinator, meeting_id=tue.id, version=current.version, step=step, origin=CLI
+        )
     assert await references(app_conn, world, wed.id) == []
     assert await references(app_conn, world, tue.id) == ["TUE/1"]  # still there, as discussed
     await screened(app_conn, world, "WED/1", london(TUE_29, 12), person("Birch", "Bea", "1990-01-02"))
@@ -213,7 +219,9 @@ async def test_a_held_meetings_items_never_come_back_and_a_cancelled_ones_roll_o
     current = await meeting_queries.meeting(app_conn, wed.id)
     assert current is not None
     with pytest.raises(Invalid):
-        await meetings.cancel(app_conn, actor=coordinator, meeting_id=wed.id, version=current.version, reason=" ", origin=CLI)
+        await meetings.cancel(
+            app_conn, actor=coordinator, meeting_id=wed.id, version=current.version, reason=" ", origin=CLI
+        )
     await meetings.cancel(
         app_conn, actor=coordinator, meeting_id=wed.id, version=current.version, reason="Staff training", origin=CLI
     )
@@ -257,10 +265,22 @@ async def test_the_order_follows_the_rules_and_says_why(
     await screened(app_conn, world, "MED/PLAIN", at, person("Cedar", "Cat", "1990-01-03"), grade="medium")
     await screened(app_conn, world, "MED/CHILD", at, person("Ash", "Amy", "1990-01-01"), baby, grade="medium")
     await screened(
-        app_conn, world, "STD/PROTECT", at, person("Dale", "Dee", "1990-01-04"), grade="standard", immediate_protection=True
+        app_conn,
+        world,
+        "STD/PROTECT",
+        at,
+        person("Dale", "Dee", "1990-01-04"),
+        grade="standard",
+        immediate_protection=True,
     )
     await screened(
-        app_conn, world, "MED/STRANGLE", at, person("Elm", "Eve", "1990-01-05"), grade="medium", strangulation=True,
+        app_conn,
+        world,
+        "MED/STRANGLE",
+        at,
+        person("Elm", "Eve", "1990-01-05"),
+        grade="medium",
+        strangulation=True,
         risk={"tool": "dash", "grade": "medium", "answers": {"threat_to_kill": True}},
     )
     shown = await agenda.agenda(app_conn, people(world)["coordinator"], tue.id, CLI)
@@ -273,7 +293,8 @@ async def test_the_order_follows_the_rules_and_says_why(
     # Time boxes: 3 + 8 + 5 + 5 + 5 = 26 minutes in a 60-minute meeting.
     assert [i.minutes for i in shown.items] == [3, 8, 5, 5, 5]
     assert [i.starts_after for i in shown.items] == [0, 3, 11, 16, 21]
-    assert shown.total_minutes == 26 and shown.overrun_minutes == 0
+    assert shown.total_minutes == 26
+    assert shown.overrun_minutes == 0
 
 
 async def test_partnership_weights_change_the_order_and_the_agenda_says_when_it_overruns(
@@ -296,7 +317,8 @@ async def test_partnership_weights_change_the_order_and_the_agenda_says_when_it_
     # Potential escalation now outweighs a grade step: the medium item goes first.
     assert [i.notifications[0].police_reference for i in shown.items] == ["ESCALATING/1", "HIGH/1"]
     assert [i.minutes for i in shown.items] == [30, 40]
-    assert shown.total_minutes == 70 and shown.overrun_minutes == 10
+    assert shown.total_minutes == 70
+    assert shown.overrun_minutes == 10
     assert [i.overrun for i in shown.items] == [False, True]
     with pytest.raises(Conflict):
         await agenda.save_rules(app_conn, actor=coordinator, weights={}, time_boxes={}, version=0, origin=CLI)
@@ -315,13 +337,23 @@ async def test_deferring_carries_an_item_to_the_next_meeting_with_its_reason(
     item = shown.items[0]
     with pytest.raises(Invalid) as bad:
         await agenda.defer(
-            app_conn, actor=coordinator, meeting_id=tue.id, item_id=item.id, version=shown.meeting.version, reason="",
+            app_conn,
+            actor=coordinator,
+            meeting_id=tue.id,
+            item_id=item.id,
+            version=shown.meeting.version,
+            reason="",
             origin=CLI,
         )
     assert list(bad.value.errors) == ["reason"]
     to = await agenda.defer(
-        app_conn, actor=coordinator, meeting_id=tue.id, item_id=item.id, version=shown.meeting.version,
-        reason="Waiting on health's check", origin=CLI,
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        item_id=item.id,
+        version=shown.meeting.version,
+        reason="Waiting on health's check",
+        origin=CLI,
     )
     assert to == wed.id
     after = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
@@ -344,31 +376,51 @@ async def test_adding_removing_and_reordering_by_hand(
     shown = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
     a, b = shown.items
     await agenda.move(
-        app_conn, actor=coordinator, meeting_id=tue.id, item_id=b.id, version=shown.meeting.version, direction="up",
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        item_id=b.id,
+        version=shown.meeting.version,
+        direction="up",
         origin=CLI,
     )
     version = shown.meeting.version + 1
     assert await references(app_conn, world, tue.id) == ["B/1", "A/1"]
     # Screened after the cut-off, so it waits for Wednesday; the coordinator adds it here by hand.
     with pytest.raises(Invalid) as bad:
-        await agenda.add(app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="NOPE/1", origin=CLI)
+        await agenda.add(
+            app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="NOPE/1", origin=CLI
+        )
     assert list(bad.value.errors) == ["police_reference"]
-    await agenda.add(app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="c/1", origin=CLI)
+    await agenda.add(
+        app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="c/1", origin=CLI
+    )
     version += 1
     # Ordered by hand: the new medium item slots in before the first item that scores lower (B, standard).
     assert await references(app_conn, world, tue.id) == ["C/1", "B/1", "A/1"]
     assert await app_conn.fetchval("SELECT count(*) FROM agenda_queue WHERE notification_id = $1", late) == 0
     with pytest.raises(Invalid):  # already on this agenda
-        await agenda.add(app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="C/1", origin=CLI)
+        await agenda.add(
+            app_conn, actor=coordinator, meeting_id=tue.id, version=version, police_reference="C/1", origin=CLI
+        )
     await agenda.remove(
-        app_conn, actor=coordinator, meeting_id=tue.id, item_id=a.id, version=version, reason="Duplicate of A/0",
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        item_id=a.id,
+        version=version,
+        reason="Duplicate of A/0",
         origin=CLI,
     )
     version += 1
     assert await references(app_conn, world, tue.id) == ["C/1", "B/1"]
     shown = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
     await agenda.reorder(
-        app_conn, actor=coordinator, meeting_id=tue.id, version=version, item_ids=[i.id for i in reversed(shown.items)],
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        version=version,
+        item_ids=[i.id for i in reversed(shown.items)],
         origin=CLI,
     )
     assert await references(app_conn, world, tue.id) == ["B/1", "C/1"]
@@ -390,19 +442,33 @@ async def test_two_coordinators_never_lose_each_others_changes(
     seen = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
     seen_too = await agenda.agenda(app_conn, second, tue.id, CLI)
     await agenda.remove(
-        app_conn, actor=coordinator, meeting_id=tue.id, item_id=seen.items[1].id, version=seen.meeting.version,
-        reason="Dealt with by the allocated worker", origin=CLI,
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        item_id=seen.items[1].id,
+        version=seen.meeting.version,
+        reason="Dealt with by the allocated worker",
+        origin=CLI,
     )
     with pytest.raises(Conflict):
         await agenda.move(
-            app_conn, actor=second, meeting_id=tue.id, item_id=seen_too.items[1].id,
-            version=seen_too.meeting.version, direction="up", origin=CLI,
+            app_conn,
+            actor=second,
+            meeting_id=tue.id,
+            item_id=seen_too.items[1].id,
+            version=seen_too.meeting.version,
+            direction="up",
+            origin=CLI,
         )
+    fresh = await agenda.agenda(app_conn, second, tue.id, CLI)
     with pytest.raises(Conflict):  # an order that misses an item is refused even at the right version
-        fresh = await agenda.agenda(app_conn, second, tue.id, CLI)
         await agenda.reorder(
-            app_conn, actor=second, meeting_id=tue.id, version=fresh.meeting.version,
-            item_ids=[i.id for i in seen_too.items], origin=CLI,
+            app_conn,
+            actor=second,
+            meeting_id=tue.id,
+            version=fresh.meeting.version,
+            item_ids=[i.id for i in seen_too.items],
+            origin=CLI,
         )
     assert await references(app_conn, world, tue.id) == ["A/1"]
 
@@ -422,17 +488,26 @@ async def test_agency_members_see_only_published_agendas_of_meetings_they_are_in
 
     care = identity(care_member)
     await screened(
-        app_conn, world, "REFUGE/1", london(MON_28, 9), {**KELLY, "address_withheld": True}, CRAIG, address_withheld=True
+        app_conn,
+        world,
+        "REFUGE/1",
+        london(MON_28, 9),
+        {**KELLY, "address_withheld": True},
+        CRAIG,
+        address_withheld=True,
     )
     tue = await meeting_on(app_conn, week, TUE_29)
     with pytest.raises(NotFound):
         await agenda.agenda(app_conn, police_member, tue.id, CLI)
     span = (london(MON_28, 0), london(MON_4, 23))
     assert await meetings.upcoming(app_conn, police_member, *span, CLI) == []
-    await meetings.advance(app_conn, actor=everyone["coordinator"], meeting_id=tue.id, version=tue.version, step="publish", origin=CLI)
+    await meetings.advance(
+        app_conn, actor=everyone["coordinator"], meeting_id=tue.id, version=tue.version, step="publish", origin=CLI
+    )
     shown = await agenda.agenda(app_conn, police_member, tue.id, CLI)
     notification = shown.items[0].notifications[0]
-    assert notification.address is None and notification.address_withheld
+    assert notification.address is None
+    assert notification.address_withheld
     assert [p.address_withheld for p in notification.people if p.role == "victim"] == [True]
     assert [m.id for m in await meetings.upcoming(app_conn, police_member, *span, CLI)] == [tue.id]
     for outsider in (care, people(world, "south")["agency_member"], people(world, "south")["coordinator"]):
@@ -455,14 +530,22 @@ async def test_removed_items_and_their_reasons_are_not_shown_to_agencies(
     tue = await meeting_on(app_conn, week, TUE_29)
     shown = await agenda.agenda(app_conn, everyone["coordinator"], tue.id, CLI)
     await agenda.remove(
-        app_conn, actor=everyone["coordinator"], meeting_id=tue.id, item_id=shown.items[0].id,
-        version=shown.meeting.version, reason="Sent to the wrong partnership", origin=CLI,
+        app_conn,
+        actor=everyone["coordinator"],
+        meeting_id=tue.id,
+        item_id=shown.items[0].id,
+        version=shown.meeting.version,
+        reason="Sent to the wrong partnership",
+        origin=CLI,
     )
     current = await meeting_queries.meeting(app_conn, tue.id)
     assert current is not None
-    await meetings.advance(app_conn, actor=everyone["coordinator"], meeting_id=tue.id, version=current.version, step="publish", origin=CLI)
+    await meetings.advance(
+        app_conn, actor=everyone["coordinator"], meeting_id=tue.id, version=current.version, step="publish", origin=CLI
+    )
     seen = await agenda.agenda(app_conn, everyone["agency_member"], tue.id, CLI)
-    assert seen.items == [] and seen.off_agenda == []
+    assert seen.items == []
+    assert seen.off_agenda == []
     assert len((await agenda.agenda(app_conn, everyone["manager"], tue.id, CLI)).off_agenda) == 1
 
 
@@ -477,56 +560,93 @@ async def test_attendance_is_recorded_by_the_minute_taker(
     tue = await meeting_on(app_conn, week, TUE_29)
     with pytest.raises(Invalid):  # not yet published
         await meetings.record_attendance(app_conn, actor=coordinator, meeting_id=tue.id, rows=[], origin=CLI)
-    await meetings.advance(app_conn, actor=coordinator, meeting_id=tue.id, version=tue.version, step="publish", origin=CLI)
+    await meetings.advance(
+        app_conn, actor=coordinator, meeting_id=tue.id, version=tue.version, step="publish", origin=CLI
+    )
     police = world.agencies["north.police"].id
     [row] = await meeting_queries.attendance(app_conn, tue.id)
     assert (row.agency_id, row.status) == (police, AttendanceStatus.NOT_RECORDED)
     with pytest.raises(Invalid) as bad:
         await meetings.record_attendance(
-            app_conn, actor=coordinator, meeting_id=tue.id,
-            rows=[(AttendanceIn(agency_id=police, status=AttendanceStatus.PRESENT), row.version)], origin=CLI,
+            app_conn,
+            actor=coordinator,
+            meeting_id=tue.id,
+            rows=[(AttendanceIn(agency_id=police, status=AttendanceStatus.PRESENT), row.version)],
+            origin=CLI,
         )
     assert list(bad.value.errors) == [f"present_names_{police}"]
     await meetings.record_attendance(
-        app_conn, actor=coordinator, meeting_id=tue.id,
-        rows=[(AttendanceIn(agency_id=police, status=AttendanceStatus.PRESENT, present_names="DS Pat Police",
-                            information_sent=True), row.version)],
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        rows=[
+            (
+                AttendanceIn(
+                    agency_id=police,
+                    status=AttendanceStatus.PRESENT,
+                    present_names="DS Pat Police",
+                    information_sent=True,
+                ),
+                row.version,
+            )
+        ],
         origin=CLI,
     )
     with pytest.raises(Conflict):  # saved over from a stale form
         await meetings.record_attendance(
-            app_conn, actor=coordinator, meeting_id=tue.id,
-            rows=[(AttendanceIn(agency_id=police, status=AttendanceStatus.APOLOGIES), row.version)], origin=CLI,
+            app_conn,
+            actor=coordinator,
+            meeting_id=tue.id,
+            rows=[(AttendanceIn(agency_id=police, status=AttendanceStatus.APOLOGIES), row.version)],
+            origin=CLI,
         )
     await meetings.add_observer(
-        app_conn, actor=coordinator, meeting_id=tue.id,
-        form=ObserverIn(name="Sam Student", organisation="University", statement_signed=True), origin=CLI,
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        form=ObserverIn(name="Sam Student", organisation="University", statement_signed=True),
+        origin=CLI,
     )
     [saved] = await meeting_queries.attendance(app_conn, tue.id)
-    assert (saved.status, saved.present_names, saved.information_sent) == (AttendanceStatus.PRESENT, "DS Pat Police", True)
-    assert [(o.name, o.statement_signed) for o in await meeting_queries.observers(app_conn, tue.id)] == [("Sam Student", True)]
+    assert (saved.status, saved.present_names, saved.information_sent) == (
+        AttendanceStatus.PRESENT,
+        "DS Pat Police",
+        True,
+    )
+    assert [(o.name, o.statement_signed) for o in await meeting_queries.observers(app_conn, tue.id)] == [
+        ("Sam Student", True)
+    ]
     # Another coordinator who neither chairs nor takes the minutes may not.
     current = await meeting_queries.meeting(app_conn, tue.id)
     assert current is not None
     await meetings.change(
-        app_conn, actor=coordinator, meeting_id=tue.id,
-        form=MeetingChange(version=current.version, chair_id=None, minute_taker_id=None), origin=CLI,
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        form=MeetingChange(version=current.version, chair_id=None, minute_taker_id=None),
+        origin=CLI,
     )
     with pytest.raises(Invalid):
-        await meetings.add_observer(app_conn, actor=coordinator, meeting_id=tue.id, form=ObserverIn(name="X"), origin=CLI)
+        await meetings.add_observer(
+            app_conn, actor=coordinator, meeting_id=tue.id, form=ObserverIn(name="X"), origin=CLI
+        )
 
 
-async def test_the_clock_publishes_agendas_on_time(app_conn: asyncpg.Connection, world: factories.World, week: int) -> None:
+async def test_the_clock_publishes_agendas_on_time(
+    app_conn: asyncpg.Connection, world: factories.World, week: int
+) -> None:
     await screened(app_conn, world, "CLOCK/1", london(MON_28, 9))
     tue = await meeting_on(app_conn, week, TUE_29)
     async with app_conn.transaction():
         done = await meetings.tick(app_conn, now=london(TUE_29, 8))
-    assert done["published"] == 0 and done["placed"] == 1
+    assert done["published"] == 0
+    assert done["placed"] == 1
     async with app_conn.transaction():
         done = await meetings.tick(app_conn, now=london(TUE_29, 8, 31))
     assert done["published"] == 1
     published = await meeting_queries.meeting(app_conn, tue.id)
-    assert published is not None and published.state is MeetingState.AGENDA_PUBLISHED
+    assert published is not None
+    assert published.state is MeetingState.AGENDA_PUBLISHED
     assert [a.agency_name for a in await meeting_queries.attendance(app_conn, tue.id)] == ["North Police"]
 
 
@@ -537,29 +657,51 @@ async def test_moving_a_meeting_and_adding_an_extra_one(
     tue = await meeting_on(app_conn, week, TUE_29)
     with pytest.raises(Invalid) as bad:
         await meetings.change(
-            app_conn, actor=coordinator, meeting_id=tue.id,
-            form=MeetingChange(version=tue.version, starts_at=london(TUE_29, 13), chair_id=tue.chair_id,
-                               minute_taker_id=tue.minute_taker_id), origin=CLI,
+            app_conn,
+            actor=coordinator,
+            meeting_id=tue.id,
+            form=MeetingChange(
+                version=tue.version,
+                starts_at=london(TUE_29, 13),
+                chair_id=tue.chair_id,
+                minute_taker_id=tue.minute_taker_id,
+            ),
+            origin=CLI,
         )
     assert list(bad.value.errors) == ["moved_reason"]
     moved = await meetings.change(
-        app_conn, actor=coordinator, meeting_id=tue.id,
-        form=MeetingChange(version=tue.version, starts_at=london(TUE_29, 13), moved_reason="Court hearing",
-                           chair_id=tue.chair_id, minute_taker_id=tue.minute_taker_id), origin=CLI,
+        app_conn,
+        actor=coordinator,
+        meeting_id=tue.id,
+        form=MeetingChange(
+            version=tue.version,
+            starts_at=london(TUE_29, 13),
+            moved_reason="Court hearing",
+            chair_id=tue.chair_id,
+            minute_taker_id=tue.minute_taker_id,
+        ),
+        origin=CLI,
     )
-    assert moved.starts_at == london(TUE_29, 13) and moved.cut_off_at == london(TUE_29, 8)
+    assert moved.starts_at == london(TUE_29, 13)
+    assert moved.cut_off_at == london(TUE_29, 8)
     from pitstop.meetings.models import ExtraMeetingIn
 
     extra = await meetings.add_extra(
-        app_conn, actor=coordinator, form=ExtraMeetingIn(series_id=week, starts_at=london(date(2027, 1, 2), 10)), origin=CLI
+        app_conn,
+        actor=coordinator,
+        form=ExtraMeetingIn(series_id=week, starts_at=london(date(2027, 1, 2), 10)),
+        origin=CLI,
     )
-    assert extra.extra and extra.state is MeetingState.SCHEDULED
+    assert extra.extra
+    assert extra.state is MeetingState.SCHEDULED
     # A notification screened on New Year's Day goes to the Saturday extra meeting, not Monday's.
     await screened(app_conn, world, "EXTRA/1", london(FRI_1, 12))
     assert await references(app_conn, world, extra.id) == ["EXTRA/1"]
     with pytest.raises(Invalid):
         await meetings.add_extra(
-            app_conn, actor=coordinator, form=ExtraMeetingIn(series_id=week, starts_at=london(date(2020, 1, 2), 10)),
+            app_conn,
+            actor=coordinator,
+            form=ExtraMeetingIn(series_id=week, starts_at=london(date(2020, 1, 2), 10)),
             origin=CLI,
         )
     assert msgspec.to_builtins(extra)["occurrence"] is None
