@@ -29,8 +29,8 @@ from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
 from pitstop.meetings import controllers as meeting_api
-from pitstop.meetings import service as meetings
 from pitstop.meetings import pages as meeting_pages
+from pitstop.meetings import service as meetings
 from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
 from pitstop.notifications.imports import controllers as import_api
