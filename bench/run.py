@@ -27,6 +27,7 @@ BENCHMARKS = {
     "intake": "bench.intake",
     "import": "bench.import_extract",
     "linkage": "bench.linkage",
+    "agenda": "bench.agenda",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from pitstop import demo_import, demo_notifications
+from pitstop import demo_import, demo_meetings, demo_notifications
 from pitstop.accounts import passwords
 from pitstop.accounts import queries as accounts
 from pitstop.accounts import service as account_service
@@ -193,4 +193,7 @@ async def load(conn: asyncpg.Connection, password: str | None = None) -> DemoRep
                 report.created.append(f"screening of {what}")
             else:
                 report.existing.append(what)
+        for line in await demo_meetings.load(conn, partnership.id):
+            verb, _, what = line.partition(": ")
+            (report.existing if verb == "already there" else report.created).append(what or line)
     return report

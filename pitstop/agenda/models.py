@@ -60,7 +60,7 @@ class AgendaNotification(msgspec.Struct, frozen=True, kw_only=True):
 
 class AgendaItem(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    list: ItemList
+    section: ItemList  # for discussion, or for information
     position: int
     state: ItemState
     # Why it is off the agenda (removed or deferred): coordinators and managers only.

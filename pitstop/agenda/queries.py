@@ -166,7 +166,7 @@ async def close_items(
 
 class ItemRow(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    list: str
+    section: str  # the item's list: discussion or information
     position: int
     state: str
     victim_person_id: int | None
@@ -174,7 +174,7 @@ class ItemRow(msgspec.Struct, frozen=True, kw_only=True):
 
 async def items(conn: asyncpg.Connection, meeting_id: int, *, open_only: bool = False) -> list[ItemRow]:
     rows = await conn.fetch(
-        "SELECT id, list, position, state, victim_person_id FROM agenda_item "
+        "SELECT id, list AS section, position, state, victim_person_id FROM agenda_item "
         "WHERE meeting_id = $1 AND ($2 = false OR state = 'open') ORDER BY list, position, id",
         meeting_id,
         open_only,

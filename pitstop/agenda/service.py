@@ -204,7 +204,7 @@ def _assemble(meeting: Meeting, rows: Sequence[asyncpg.Record], rules: Rules) ->
         built.append(
             AgendaItem(
                 id=first["item_id"],
-                list=ItemList(first["list"]),
+                section=ItemList(first["list"]),
                 position=first["position"],
                 state=ItemState(first["state"]),
                 reason=first["reason"],
@@ -221,7 +221,7 @@ def _assemble(meeting: Meeting, rows: Sequence[asyncpg.Record], rules: Rules) ->
             )
         )
     live = [i for i in built if i.state in (ItemState.OPEN, ItemState.DISCUSSED)]
-    discussion = sorted((i for i in live if i.list is ItemList.DISCUSSION), key=lambda i: (i.position, i.id))
+    discussion = sorted((i for i in live if i.section is ItemList.DISCUSSION), key=lambda i: (i.position, i.id))
     slots = ordering.time_slots([i.minutes for i in discussion], meeting.length_minutes)
     discussion = [
         _with_slot(item, slot.starts_after, slot.overrun) for item, slot in zip(discussion, slots, strict=True)
@@ -230,7 +230,7 @@ def _assemble(meeting: Meeting, rows: Sequence[asyncpg.Record], rules: Rules) ->
     return Agenda(
         meeting=meeting,
         items=discussion,
-        information=sorted((i for i in live if i.list is ItemList.INFORMATION), key=lambda i: (i.position, i.id)),
+        information=sorted((i for i in live if i.section is ItemList.INFORMATION), key=lambda i: (i.position, i.id)),
         off_agenda=sorted((i for i in built if i not in live), key=lambda i: i.id),
         total_minutes=total,
         overrun_minutes=max(0, total - meeting.length_minutes),
@@ -433,7 +433,7 @@ async def _compact(conn: asyncpg.Connection, meeting: Meeting) -> None:
     """Renumber the open items after one left, keeping their order."""
     rows = await queries.items(conn, meeting.id, open_only=True)
     await queries.set_positions(
-        conn, [r.id for r in rows if r.list == "discussion"] + [r.id for r in rows if r.list == "information"]
+        conn, [r.id for r in rows if r.section == "discussion"] + [r.id for r in rows if r.section == "information"]
     )
 
 
@@ -450,7 +450,7 @@ async def move(
     """Move an item one place up or down in its list (the no-JavaScript way to reorder)."""
     meeting = await _editable(conn, actor, meeting_id, version)
     row = await _open_item(conn, meeting, item_id)
-    ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.list == row["list"]]
+    ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.section == row["list"]]
     at = ids.index(item_id)
     to = at - 1 if direction == "up" else at + 1
     if 0 <= to < len(ids):
@@ -469,7 +469,7 @@ async def reorder(
 ) -> None:
     """Put the items for discussion in the order given (drag and drop sends them all)."""
     meeting = await _editable(conn, actor, meeting_id, version)
-    current = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.list == "discussion"]
+    current = [r.id for r in await queries.items(conn, meeting.id, open_only=True) if r.section == "discussion"]
     if sorted(current) != sorted(item_ids) or len(set(item_ids)) != len(item_ids):
         # Items came or went since the page was drawn: the order sent cannot be the one meant.
         raise Conflict("the agenda's items changed since it was opened", current=meeting)
@@ -480,7 +480,7 @@ async def _reorder(
     conn: asyncpg.Connection, actor: Identity, meeting: Meeting, list_: str, ids: list[int], origin: audit.Origin
 ) -> None:
     rows = await queries.items(conn, meeting.id, open_only=True)
-    others = [r.id for r in rows if r.list != list_]
+    others = [r.id for r in rows if r.section != list_]
     await queries.set_positions(conn, ids + others if list_ == "discussion" else others + ids)
     await meetings.bump(conn, meeting.id, ordered_by_hand=True)
     await audit.record(

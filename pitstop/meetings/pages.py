@@ -8,7 +8,7 @@ banner (409). Every form works without JavaScript.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, get, post
@@ -152,6 +152,10 @@ async def _meeting_page(
             "day": day,
             "age": lambda born: age(born, day),
             "can_manage": can_manage,
+            # Its time has passed but nobody recorded it as held (or cancelled it): its items wait on it.
+            "overdue": meeting.state
+            in (MeetingState.SCHEDULED, MeetingState.AGENDA_PUBLISHED, MeetingState.IN_PROGRESS)
+            and meeting.ends_at < datetime.now(UTC),
             "can_record": can_manage and identity.user_id in (meeting.chair_id, meeting.minute_taker_id),
             "sees_everything": identity.has_role(Role.COORDINATOR, Role.MANAGER),
             "values": values or {},

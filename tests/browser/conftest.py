@@ -74,6 +74,8 @@ def live_server(database: TestDatabase, tmp_path: Path) -> Iterator[str]:
         "PITSTOP_MIGRATE_ON_START": "false",
         "PITSTOP_DATA_DIR": str(tmp_path),
         "PITSTOP_PORT": str(port),
+        # The test decides when agendas are built and published.
+        "PITSTOP_MEETING_CLOCK_SECONDS": "0",
     }
     log = tmp_path / "serve.log"
     with log.open("wb") as out:

@@ -264,7 +264,8 @@ async def test_tokens_create_refuses_scopes_the_users_roles_do_not_allow(owner: 
     )
     assert done.code == 2
     assert done.err == [
-        "--scope: Ada Admin's roles do not allow: notifications:read (their roles allow: actions:read, actions:write)"
+        "--scope: Ada Admin's roles do not allow: notifications:read "
+        "(their roles allow: actions:read, actions:write, meetings:read)"
     ]
     done = await run(owner, "tokens", "create", "--email=nobody@northfield.example", "--name=x", "--scope=bogus")
     assert done.code == 2

@@ -32,18 +32,38 @@ async def every_role_and_every_agency_has_a_user(owner: asyncpg.Connection) -> N
     emails = [r["email"] for r in await owner.fetch("SELECT email FROM app_user")]
     assert all(email.endswith("@northfield.example") for email in emails)
     assert await owner.fetchval("SELECT count(*) FROM app_user WHERE must_change_password") == 0
-    # Written as the operator: audit rows name no user, but for the screening the demo
-    # coordinator does.
-    named = await owner.fetch("SELECT action FROM audit_event WHERE user_id IS NOT NULL")
-    assert [r["action"] for r in named] == ["notification_screened"]
+    # Written as the operator: audit rows name no user, but for what the demo's coordinators do:
+    # screening, and running the meetings.
+    named = await owner.fetch(
+        "SELECT DISTINCT a.action FROM audit_event a JOIN app_user u ON u.id = a.user_id "
+        "WHERE 'coordinator' = ANY(u.roles)"
+    )
+    assert {r["action"] for r in named} == {
+        "notification_screened",
+        "meeting_series_created",
+        "series_invitee_added",
+        "agenda_published",
+        "meeting_started",
+        "attendance_recorded",
+        "observer_added",
+        "meeting_held",
+    }
+    assert (
+        await owner.fetchval(
+            "SELECT count(*) FROM audit_event a JOIN app_user u ON u.id = a.user_id "
+            "WHERE NOT 'coordinator' = ANY(u.roles)"
+        )
+        == 0
+    )
 
 
 async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(owner: asyncpg.Connection) -> None:
     first = await demo.load(owner, None)
     assert first.created[0] == "partnership Northfield Safeguarding Partnership"
     notifications = len(demo_notifications.demo_notifications())
-    # The partnership, its agencies, the import settings, the notifications, and the one the demo screens.
-    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES) + 1 + notifications + 1
+    # The partnership, its agencies, the import settings, the notifications, the one the demo screens,
+    # and the meetings: the series, the held meeting, the next meeting's agenda.
+    assert len(first.created) == 1 + len(demo.DEMO_AGENCIES) + 1 + notifications + 1 + 3
     assert "import settings for Northfield Police's extract" in first.created
     assert len(first.accounts) == len(demo.DEMO_USERS)
     generated = [account.password for account in first.accounts]
@@ -51,7 +71,14 @@ async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(own
     assert len(set(generated)) == len(generated)  # one each, not one for all
     await every_role_and_every_agency_has_a_user(owner)
     counts = {t: await count(owner, t) for t in ("partnership", "agency", "app_user", "notification", "screening")}
-    assert counts == {"partnership": 1, "agency": 8, "app_user": 12, "notification": notifications, "screening": 1}
+    # Two more notifications were on the held meeting's agenda; six are screened for a meeting in all.
+    assert counts == {
+        "partnership": 1,
+        "agency": 8,
+        "app_user": 12,
+        "notification": notifications + 2,
+        "screening": 6,
+    }
     events = await count(owner, "audit_event")
     # Every kind a coordinator meets: high risk with children present, an open case, a withheld
     # address, unscreened ones, one overdue, one screened.

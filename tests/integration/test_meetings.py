@@ -705,3 +705,62 @@ async def test_moving_a_meeting_and_adding_an_extra_one(
             origin=CLI,
         )
     assert msgspec.to_builtins(extra)["occurrence"] is None
+
+
+async def test_screening_puts_a_notification_in_the_queue_and_no_further_action_takes_it_out(
+    app_conn: asyncpg.Connection, owner: asyncpg.Connection, world: factories.World, week: int
+) -> None:
+    from pitstop.notifications import screening
+    from pitstop.notifications.models import ScreeningIn
+
+    coordinator = people(world)["coordinator"]
+    notification_id = await screened(app_conn, world, "FIRST/1", london(MON_28, 9), route="no_further_action")
+    queued = "SELECT count(*) FROM agenda_queue WHERE notification_id = $1"
+    assert await app_conn.fetchval(queued, notification_id) == 0
+    version = await app_conn.fetchval("SELECT version FROM notification WHERE id = $1", notification_id)
+    await screening.screen(
+        app_conn,
+        actor=coordinator,
+        notification_id=notification_id,
+        form=msgspec.convert(
+            {
+                "version": version,
+                "grade": "medium",
+                "consent": "given",
+                "route": "agenda",
+                "immediate_protection": True,
+                "delay_reason": "Re-screened after new information",
+            },
+            ScreeningIn,
+        ),
+        origin=CLI,
+    )
+    assert await app_conn.fetchval(queued, notification_id) == 1
+    # As if screened on the bank holiday: it goes on Tuesday's agenda, first for immediate protection.
+    for table in ("screening", "agenda_queue"):
+        await owner.execute(
+            f"UPDATE {table} SET screened_at = $2 WHERE notification_id = $1", notification_id, london(MON_28, 10)
+        )
+    first_open = (await meeting_on(app_conn, week, TUE_29)).id
+    shown = await agenda.agenda(app_conn, coordinator, first_open, CLI)
+    assert shown.items[0].reasons[0] is Reason.IMMEDIATE_PROTECTION
+    await screening.screen(
+        app_conn,
+        actor=coordinator,
+        notification_id=notification_id,
+        form=msgspec.convert(
+            {
+                "version": version,
+                "grade": "medium",
+                "consent": "given",
+                "route": "no_further_action",
+                "route_rationale": "Duplicate",
+                "delay_reason": "x",
+            },
+            ScreeningIn,
+        ),
+        origin=CLI,
+    )
+    # Already on an open agenda: re-screening does not queue it twice or take it off by itself.
+    assert await app_conn.fetchval(queued, notification_id) == 0
+    assert await app_conn.fetchval("SELECT count(*) FROM agenda_entry WHERE open") == 1
