@@ -93,6 +93,22 @@ async def open_meeting_of(conn: asyncpg.Connection, notification_id: int) -> int
     )
 
 
+async def placement(conn: asyncpg.Connection, notification_id: int) -> tuple[str, int | None, datetime | None]:
+    """Where a notification stands: ("agenda", meeting id, its start) when on an open agenda, ("queued",
+    None, None) when waiting for the next one, ("none", None, None) otherwise."""
+    row = await conn.fetchrow(
+        """SELECT m.id, m.starts_at FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
+             JOIN meeting m ON m.id = i.meeting_id
+            WHERE e.notification_id = $1 AND e.open""",
+        notification_id,
+    )
+    if row is not None:
+        return "agenda", row["id"], row["starts_at"]
+    if await conn.fetchval("SELECT 1 FROM agenda_queue WHERE notification_id = $1", notification_id):
+        return "queued", None, None
+    return "none", None, None
+
+
 async def open_items_by_victim(conn: asyncpg.Connection, meeting_id: int) -> dict[tuple[str, int], int]:
     rows = await conn.fetch(
         "SELECT id, list, victim_person_id FROM agenda_item "

@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy
+from pitstop.agenda import queries as agenda_queries
 from pitstop.calendar.service import load_calendar
 from pitstop.calendar.working_time import WorkingCalendar
 from pitstop.db.rows import MAX_ID
@@ -307,6 +308,7 @@ async def notification_page(request: Request[Any, Any, Any], conn: Connection, n
         template_name="notifications/notification.html",
         context={
             "n": notification,
+            "placement": await agenda_queries.placement(conn, notification_id),
             "people": [(p, age(p.date_of_birth, today)) for p in children_first(notification.people)],
             "lateness": lateness(notification.status, notification.screening_due_at, now, calendar),
             "risk_tool_label": found.risk_tool.label if found.risk_tool else notification.risk_tool,

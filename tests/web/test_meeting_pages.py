@@ -141,6 +141,10 @@ async def test_the_builder_moves_removes_adds_and_publishes_without_javascript(
     page = await client.get(f"/meetings/{meeting}/agenda")
     assert page.status_code == 200
     assert agenda_order(page.text) == ["HIGH/1", "MEDIUM/1", "STANDARD/1"]
+    # Each notification's page says where it stands.
+    ids = {r["police_reference"]: r["id"] for r in await owner.fetch("SELECT id, police_reference FROM notification")}
+    assert f'href="/meetings/{meeting}"' in (await client.get(f"/notifications/{ids['HIGH/1']}")).text
+    assert "Waiting for the next meeting&#39;s agenda" in (await client.get(f"/notifications/{ids['LATER/1']}")).text
     assert "Address withheld" in page.text
     version = version_of(page.text)
     item_ids = re.findall(r'data-item-id="(\d+)"', page.text)
