@@ -135,7 +135,7 @@ CREATE TABLE agenda_item (
     CONSTRAINT agenda_item_list_known CHECK (list IN ('discussion', 'information')),
     CONSTRAINT agenda_item_state_known CHECK (state IN ('open', 'removed', 'deferred', 'moved', 'discussed')),
     CONSTRAINT agenda_item_removal_has_reason CHECK (
-        state NOT IN ('removed', 'deferred') OR length(btrim(reason)) > 0
+        state NOT IN ('removed', 'deferred') OR (reason IS NOT NULL AND length(btrim(reason)) > 0)
     )
 );
 CREATE INDEX agenda_item_meeting_idx ON agenda_item (meeting_id, list, position);
@@ -172,12 +172,18 @@ CREATE TABLE agenda_queue (
 );
 CREATE INDEX agenda_queue_due_idx ON agenda_queue (partnership_id, screened_at);
 
--- What is waiting now: the latest screening of each notification, when it routed to a meeting.
+-- What is waiting now: the latest screening of each notification, when it routed to a meeting and
+-- was made in the last two weeks (older ones were dealt with before Pitstop had meetings; a
+-- coordinator adds any of them by hand).
 INSERT INTO agenda_queue (notification_id, partnership_id, screening_id, screened_at)
-SELECT DISTINCT ON (s.notification_id) s.notification_id, s.partnership_id, s.id, s.screened_at
-  FROM screening s
- ORDER BY s.notification_id, s.id DESC;
-DELETE FROM agenda_queue q USING screening s WHERE s.id = q.screening_id AND s.route = 'no_further_action';
+SELECT latest.notification_id, latest.partnership_id, latest.id, latest.screened_at
+  FROM (SELECT DISTINCT ON (s.notification_id) s.notification_id, s.partnership_id, s.id, s.screened_at, s.route
+          FROM screening s
+         ORDER BY s.notification_id, s.id DESC) latest
+ WHERE latest.route <> 'no_further_action' AND latest.screened_at > now() - interval '14 days';
+
+-- Coordinators add a notification to an agenda by its police reference, typed in any case.
+CREATE INDEX notification_reference_upper_idx ON notification (partnership_id, upper(police_reference));
 
 -- Attendance: one row per agency invited when the agenda was published (agency members of those
 -- agencies see the meeting), recorded by the minute-taker.

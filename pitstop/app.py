@@ -88,16 +88,18 @@ async def purge_expired(pool: asyncpg.Pool, policy: sessions.SessionPolicy, ever
 async def meeting_clock(pool: asyncpg.Pool, every: float) -> None:
     """Generate meetings ahead, place what was screened on the open agendas, publish agendas on time.
 
-    Runs in every process; `meetings.tick` takes an advisory lock so only one does the work at a time."""
+    Runs in every process; `meetings.tick` takes an advisory lock so only one does the work at a time.
+    Whatever goes wrong is logged (by type only) and the clock carries on: a dead clock would stop
+    agendas being built and published without anyone noticing."""
     if every <= 0:
         return
     while True:
         try:
-            async with pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn:
                 done = await meetings.tick(conn)
             if any(done.values()):
                 log.info("meeting clock", extra=done)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except Exception as exc:
             log.warning("meeting clock failed", extra={"error": type(exc).__name__})
         await asyncio.sleep(every)
 

@@ -29,11 +29,13 @@ _VICTIM = """(SELECT p.person_id FROM notification_person p
 async def enqueue(
     conn: asyncpg.Connection, partnership_id: int, notification_id: int, screening_id: int, screened_at: datetime
 ) -> None:
-    """Put a notification screened for a meeting in the queue, unless it is on an open agenda already."""
+    """Put a notification screened for a meeting in the queue, unless it is on an open agenda already or
+    was discussed at a held meeting (it comes back only when a coordinator adds it by hand)."""
     await conn.execute(
         """INSERT INTO agenda_queue (notification_id, partnership_id, screening_id, screened_at)
            SELECT $1, $2, $3, $4
-            WHERE NOT EXISTS (SELECT 1 FROM agenda_entry WHERE notification_id = $1 AND open)
+            WHERE NOT EXISTS (SELECT 1 FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
+                               WHERE e.notification_id = $1 AND (e.open OR i.state = 'discussed'))
            ON CONFLICT (notification_id) DO UPDATE SET screening_id = excluded.screening_id,
                                                        screened_at = excluded.screened_at""",
         notification_id,
@@ -47,14 +49,42 @@ async def dequeue(conn: asyncpg.Connection, notification_id: int) -> None:
     await conn.execute("DELETE FROM agenda_queue WHERE notification_id = $1", notification_id)
 
 
+async def has_waiting(
+    conn: asyncpg.Connection, partnership_id: int, screened_from: datetime | None, screened_before: datetime
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM agenda_queue WHERE partnership_id = $1 AND screened_at < $3
+                                AND ($2::timestamptz IS NULL OR screened_at >= $2))""",
+            partnership_id,
+            screened_from,
+            screened_before,
+        )
+    )
+
+
 async def take_waiting(
     conn: asyncpg.Connection, partnership_id: int, screened_from: datetime | None, screened_before: datetime
 ) -> list[Waiting]:
-    """Take the queued notifications screened in [screened_from, screened_before) out of the queue."""
+    """Take the queued notifications screened in [screened_from, screened_before) out of the queue.
+
+    The notifications are locked first, in id order, as screening locks one before queueing it: a
+    re-screening waits for the placing (or the other way round), never crosses it."""
+    candidates = await conn.fetch(
+        """SELECT notification_id FROM agenda_queue
+            WHERE partnership_id = $1 AND screened_at < $3 AND ($2::timestamptz IS NULL OR screened_at >= $2)""",
+        partnership_id,
+        screened_from,
+        screened_before,
+    )
+    if not candidates:
+        return []
+    ids = sorted(r["notification_id"] for r in candidates)
+    await conn.execute("SELECT 1 FROM notification WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids)
     rows = await conn.fetch(
         f"""WITH taken AS (
                 DELETE FROM agenda_queue q
-                 WHERE q.partnership_id = $1 AND q.screened_at < $3
+                 WHERE q.notification_id = ANY($4::bigint[]) AND q.partnership_id = $1 AND q.screened_at < $3
                    AND ($2::timestamptz IS NULL OR q.screened_at >= $2)
                 RETURNING q.notification_id, q.screening_id, q.screened_at)
             SELECT t.notification_id, t.screening_id, s.route,
@@ -64,8 +94,61 @@ async def take_waiting(
         partnership_id,
         screened_from,
         screened_before,
+        ids,
     )
     return [Waiting(**dict(r)) for r in rows]
+
+
+async def screened_waiting(conn: asyncpg.Connection, notification_id: int, screening_id: int) -> Waiting:
+    """A notification with a given screening, ready to place."""
+    row = await conn.fetchrow(
+        f"""SELECT s.notification_id, s.id AS screening_id, s.route,
+                   {_VICTIM.format(n="s.notification_id")} AS victim_person_id
+              FROM screening s WHERE s.id = $1 AND s.notification_id = $2""",  # noqa: S608
+        screening_id,
+        notification_id,
+    )
+    return Waiting(**dict(row))
+
+
+async def with_open_entry(conn: asyncpg.Connection, notification_ids: Sequence[int]) -> set[int]:
+    """Which of these notifications are on an open agenda already."""
+    rows = await conn.fetch(
+        "SELECT notification_id FROM agenda_entry WHERE notification_id = ANY($1::bigint[]) AND open",
+        list(notification_ids),
+    )
+    return {r["notification_id"] for r in rows}
+
+
+class OpenEntry(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    item_id: int
+    meeting_id: int
+    section: str
+
+
+async def open_entry(conn: asyncpg.Connection, notification_id: int) -> OpenEntry | None:
+    row = await conn.fetchrow(
+        """SELECT e.id, e.agenda_item_id AS item_id, i.meeting_id, i.list AS section
+             FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
+            WHERE e.notification_id = $1 AND e.open""",
+        notification_id,
+    )
+    return None if row is None else OpenEntry(**dict(row))
+
+
+async def close_entry(conn: asyncpg.Connection, entry_id: int) -> int:
+    """Close one entry; how many open entries its item has left."""
+    return await conn.fetchval(
+        """WITH closed AS (UPDATE agenda_entry SET open = false WHERE id = $1 RETURNING agenda_item_id)
+           SELECT count(*) FROM agenda_entry e, closed c WHERE e.agenda_item_id = c.agenda_item_id AND e.open
+              AND e.id <> $1""",
+        entry_id,
+    )
+
+
+async def set_entry_screening(conn: asyncpg.Connection, entry_id: int, screening_id: int) -> None:
+    await conn.execute("UPDATE agenda_entry SET screening_id = $2 WHERE id = $1", entry_id, screening_id)
 
 
 async def screened(conn: asyncpg.Connection, partnership_id: int, police_reference: str) -> Waiting | None:
@@ -221,7 +304,8 @@ async def move_entries(conn: asyncpg.Connection, from_item: int, to_item: int) -
 
 
 # The facts each entry brings to the order, the notification's details for the agenda, and its people
-# (children first). One row per entry; the service groups them into items.
+# (children first). One row per entry; the service groups them into items. The screening is the one the
+# entry holds: re-screening an open entry updates it, and a held meeting keeps what it discussed.
 _ENTRIES = f"""
 SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT NULL AS added_by_hand,
        ci.meeting_id AS carried_from_meeting, cm.starts_at AS carried_from_starts_at,
@@ -239,12 +323,11 @@ SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT
   FROM agenda_item i
   JOIN agenda_entry e ON e.agenda_item_id = i.id
   JOIN notification n ON n.id = e.notification_id
-  JOIN LATERAL (SELECT grade, screened_at, route, immediate_protection FROM screening
-                 WHERE notification_id = n.id ORDER BY id DESC LIMIT 1) s ON true
+  JOIN screening s ON s.id = e.screening_id
   LEFT JOIN agenda_item ci ON ci.id = i.carried_from
   LEFT JOIN meeting cm ON cm.id = ci.meeting_id
   CROSS JOIN LATERAL {people.rule_sql("i.partnership_id")} rule
- WHERE i.meeting_id = $1 AND ($2 OR i.state IN ('open', 'discussed'))
+ WHERE i.meeting_id = $1 AND ($2 OR i.state IN ('open', 'discussed')) AND (e.open OR i.state <> 'open')
  ORDER BY i.list, i.position, i.id, n.received_at, n.id"""  # noqa: S608 - constant SQL
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 import msgspec
@@ -81,6 +81,20 @@ async def place_waiting(conn: asyncpg.Connection, meeting: Meeting) -> int:
     return len(waiting)
 
 
+async def place_if_waiting(conn: asyncpg.Connection, meeting: Meeting) -> Meeting:
+    """Place what is waiting for this meeting, locking it only when there is something to place (a look
+    at an agenda should not queue behind another). Returns the meeting as it now is."""
+    if meeting.state not in OPEN_STATES:
+        return meeting
+    lower = await meetings.previous_cut_off(conn, meeting)
+    if not await queries.has_waiting(conn, meeting.partnership_id, lower, meeting.cut_off_at):
+        return meeting
+    locked = await meetings.meeting(conn, meeting.id, lock=True)
+    assert locked is not None
+    await place_waiting(conn, locked)
+    return locked
+
+
 async def _place(
     conn: asyncpg.Connection,
     meeting: Meeting,
@@ -94,7 +108,12 @@ async def _place(
     by_victim = await queries.open_items_by_victim(conn, meeting.id)
     new_items: list[int] = []
     entries: list[tuple[int, int, int]] = []
+    # The callers hold these notifications' locks: one already on an open agenda (a crossing of
+    # screening and placing) stays where it is rather than going on a second one.
+    elsewhere = await queries.with_open_entry(conn, [w.notification_id for w in waiting])
     for w in waiting:
+        if w.notification_id in elsewhere:
+            continue
         list_ = ItemList.INFORMATION if w.route == "allocated_worker" else ItemList.DISCUSSION
         key = (list_.value, w.victim_person_id) if w.victim_person_id is not None else None
         item_id = by_victim.get(key) if key else None
@@ -112,7 +131,8 @@ async def _place(
             if key:
                 by_victim[key] = item_id
         entries.append((item_id, w.notification_id, w.screening_id))
-    await queries.insert_entries(conn, meeting.partnership_id, entries)
+    if entries:
+        await queries.insert_entries(conn, meeting.partnership_id, entries)
     return new_items
 
 
@@ -162,7 +182,8 @@ def _notification(row: asyncpg.Record) -> AgendaNotification:
         incident_at=row["incident_at"],
         address=row["address"],
         address_withheld=row["address_withheld"],
-        postcode=row["postcode"],
+        # A withheld address's postcode would say where the refuge is: never on an agenda.
+        postcode=None if row["address_withheld"] else row["postcode"],
         circumstances=row["circumstances"],
         officer_grade=row["officer_grade"],
         grade=row["grade"],
@@ -257,9 +278,9 @@ async def agenda(
     audited: bool = True,
 ) -> Agenda:
     """The meeting's agenda as this user may see it. A coordinator's look places what is waiting first."""
-    meeting = await visible_meeting(conn, actor, meeting_id, lock=actor.has_role(Role.COORDINATOR))
-    if actor.has_role(Role.COORDINATOR) and await place_waiting(conn, meeting):
-        meeting = await visible_meeting(conn, actor, meeting_id)
+    meeting = await visible_meeting(conn, actor, meeting_id)
+    if policy.allows(actor, policy.Permission.MANAGE_MEETINGS):  # a coordinator's session, not a read token
+        meeting = await place_if_waiting(conn, meeting)
     rules, _ = await queries.rules(conn, meeting.partnership_id)
     result = _for(actor, _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=True), rules))
     if audited:
@@ -272,7 +293,25 @@ async def agenda(
             record_id=meeting.id,
             detail={"items": len(result.items), "information": len(result.information)},
         )
+    await record_case_views(conn, actor, result, origin)
     return result
+
+
+async def record_case_views(conn: asyncpg.Connection, actor: Identity, shown: Agenda, origin: audit.Origin) -> None:
+    """An agenda shows each notification in full: one "notification viewed" row for each, so the trail
+    answers who saw a case, not only who opened a meeting."""
+    ids = sorted({n.id for item in (*shown.items, *shown.information, *shown.off_agenda) for n in item.notifications})
+    if ids:
+        await audit.record_many(
+            conn,
+            AuditAction.NOTIFICATION_VIEWED,
+            actor=actor,
+            origin=origin,
+            partnership_id=shown.meeting.partnership_id,
+            record_type="notification",
+            record_ids=ids,
+            detail={"meeting_id": shown.meeting.id},
+        )
 
 
 # ---- adjusting ----------------------------------------------------------------------------------
@@ -309,6 +348,10 @@ async def add(
     found = await queries.screened(conn, meeting.partnership_id, police_reference)
     if found is None:
         raise Invalid({"police_reference": "Enter the police reference of a screened notification"})
+    # As screening and placing do: the notification's lock first, then what agenda it is on.
+    await conn.execute("SELECT 1 FROM notification WHERE id = $1 FOR UPDATE", found.notification_id)
+    found = await queries.screened(conn, meeting.partnership_id, police_reference)
+    assert found is not None
     elsewhere = await queries.open_meeting_of(conn, found.notification_id)
     if elsewhere is not None:
         where = "this agenda" if elsewhere == meeting.id else "the agenda of another meeting"
@@ -317,7 +360,7 @@ async def add(
     new_items = await _place(conn, meeting, [found], added_by=actor.user_id)
     await _order(conn, meeting, new_items)
     await meetings.bump(conn, meeting.id)
-    item_id = new_items[0] if new_items else await queries.open_meeting_of(conn, found.notification_id)
+    entry = await queries.open_entry(conn, found.notification_id)
     await audit.record(
         conn,
         AuditAction.AGENDA_ITEM_ADDED,
@@ -327,7 +370,8 @@ async def add(
         record_id=meeting.id,
         detail={"notification_id": found.notification_id},
     )
-    return int(item_id or 0)
+    assert entry is not None
+    return entry.item_id
 
 
 async def remove(
@@ -373,7 +417,7 @@ async def defer(
         raise Invalid({"reason": "Enter why the item is deferred"})
     meeting = await _editable(conn, actor, meeting_id, version)
     await _open_item(conn, meeting, item_id)
-    following = await meetings.neighbour(conn, meeting, later=True)
+    following = await next_open(conn, meeting)
     if following is None:
         raise Invalid({"reason": "There is no later meeting to defer to: add a meeting first"})
     await carry(conn, meeting, [item_id], following, ItemState.DEFERRED, reason.strip(), actor.user_id)
@@ -424,9 +468,21 @@ async def carry(
             screened_at = await conn.fetchval("SELECT screened_at FROM screening WHERE id = $1", w.screening_id)
             await queries.enqueue(conn, meeting.partnership_id, w.notification_id, w.screening_id, screened_at)
         return
-    await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", to.id)
     new_items = await _place(conn, to, moved, added_by=None, carried_from=carried_from)
     await _order(conn, to, new_items)
+
+
+async def next_open(conn: asyncpg.Connection, meeting: Meeting) -> Meeting | None:
+    """The series' next meeting still taking items, locked. A meeting cancelled or started meanwhile by
+    someone else is passed over, so nothing is carried onto an agenda that is no longer open."""
+    current = meeting
+    while (following := await meetings.neighbour(conn, current, later=True)) is not None:
+        locked = await meetings.meeting(conn, following.id, lock=True)
+        assert locked is not None
+        if locked.state in OPEN_STATES:
+            return locked
+        current = locked
+    return None
 
 
 async def _compact(conn: asyncpg.Connection, meeting: Meeting) -> None:
@@ -494,6 +550,53 @@ async def _reorder(
     )
 
 
+async def screened(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    partnership_id: int,
+    notification_id: int,
+    screening_id: int,
+    screened_at: datetime,
+    route: str,
+) -> None:
+    """A notification was screened (the caller holds its lock). Not on an agenda: it joins the queue, or
+    leaves it for no further action. On an open agenda: the item follows the new screening: no further
+    action takes it off, a new route moves it to the other list, a new grade re-orders the agenda. A
+    meeting already under way keeps its agenda as it is."""
+    entry = await queries.open_entry(conn, notification_id)
+    if entry is None:
+        if route == "no_further_action":
+            await queries.dequeue(conn, notification_id)
+        else:
+            await queries.enqueue(conn, partnership_id, notification_id, screening_id, screened_at)
+        return
+    await queries.dequeue(conn, notification_id)
+    meeting = await meetings.meeting(conn, entry.meeting_id, lock=True)
+    assert meeting is not None
+    if meeting.state not in OPEN_STATES:
+        return
+    new_section = ItemList.INFORMATION.value if route == "allocated_worker" else ItemList.DISCUSSION.value
+    if route == "no_further_action" or new_section != entry.section:
+        if await queries.close_entry(conn, entry.id) == 0:
+            await queries.close_items(
+                conn,
+                [entry.item_id],
+                ItemState.REMOVED.value,
+                "Screened again: " + route.replace("_", " "),
+                actor.user_id,
+            )
+        new_items: list[int] = []
+        if route != "no_further_action":
+            waiting = await queries.screened_waiting(conn, notification_id, screening_id)
+            new_items = await _place(conn, meeting, [waiting], added_by=None)
+        await _order(conn, meeting, new_items)
+        await _compact(conn, meeting)
+    else:
+        await queries.set_entry_screening(conn, entry.id, screening_id)
+        await _order(conn, meeting, [])
+
+
 async def close_discussed(conn: asyncpg.Connection, meeting: Meeting, user_id: int | None) -> None:
     """The meeting was held: its open items were discussed."""
     ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True)]
@@ -539,7 +642,7 @@ async def save_rules(
     # Agendas still open and not ordered by hand follow the new weights at once.
     for row in await conn.fetch(
         "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
-        "AND NOT ordered_by_hand FOR UPDATE",
+        "AND NOT ordered_by_hand ORDER BY starts_at, id FOR UPDATE",
         actor.partnership_id,
     ):
         reordered = await meetings.meeting(conn, row["id"])

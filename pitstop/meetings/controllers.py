@@ -39,7 +39,9 @@ def day_range(start: date | None, end: date | None, *, default_days: int = 14) -
     first = start or datetime.now(LONDON).date()
     last = end or first + timedelta(days=default_days)
     errors = {}
-    if last < first:
+    if abs(first.year - datetime.now(LONDON).year) > 10:
+        errors["query.from"] = "Enter a date within ten years of today"
+    elif last < first:
         errors["query.to"] = "The end date must be the same as or after the start date"
     elif (last - first).days > MAX_DAYS:
         errors["query.to"] = f"Ask for {MAX_DAYS} days or fewer"

@@ -85,6 +85,10 @@ def parse_day_time(day: str, clock: str, errors: dict[str, str], field: str) -> 
     except ValueError:
         errors[field] = "Enter the date, like 2027-01-04"
         return None
+    today = datetime.now(LONDON).date()
+    if abs((parsed_day - today).days) > 366:
+        errors[field] = "Enter a date within a year of today"
+        return None
     parsed_time = service.parse_clock(clock.strip())
     if parsed_time is None:
         errors[f"{field}_time"] = "Enter the time, like 09:30"

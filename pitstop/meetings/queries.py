@@ -215,6 +215,20 @@ async def insert_meetings(conn: asyncpg.Connection, series: Series, days: Sequen
     return int(status.split()[-1])
 
 
+async def revive(conn: asyncpg.Connection, series_id: int, days: Sequence[date], reason: str) -> list[int]:
+    """Meetings Pitstop cancelled itself (`reason`, no one named) on days that are meeting days again."""
+    rows = await conn.fetch(
+        """UPDATE meeting SET state = 'scheduled', cancelled_reason = NULL, version = version + 1, updated_at = now()
+            WHERE series_id = $1 AND occurrence = ANY($2::date[]) AND state = 'cancelled' AND cancelled_by IS NULL
+              AND cancelled_reason = $3
+           RETURNING id""",
+        series_id,
+        list(days),
+        reason,
+    )
+    return [r["id"] for r in rows]
+
+
 async def insert_extra(
     conn: asyncpg.Connection,
     series: Series,
@@ -308,10 +322,11 @@ async def bump(conn: asyncpg.Connection, meeting_id: int, *, ordered_by_hand: bo
 
 
 async def neighbour(conn: asyncpg.Connection, meeting: Meeting, *, later: bool) -> Meeting | None:
-    """The partnership's open meeting (scheduled or published) just after (or before) this one."""
+    """The series' open meeting (scheduled or published) just after (or before) this one."""
     row = await conn.fetchrow(
         f"""SELECT {_MEETING}
-             WHERE m.partnership_id = $1 AND m.id <> $2 AND m.state IN ('scheduled', 'agenda_published')
+             WHERE m.partnership_id = $1 AND m.series_id = $5 AND m.id <> $2
+               AND m.state IN ('scheduled', 'agenda_published')
                AND CASE WHEN $4 THEN (m.starts_at, m.id) > ($3, $2) ELSE (m.starts_at, m.id) < ($3, $2) END
              ORDER BY CASE WHEN $4 THEN m.starts_at END, CASE WHEN NOT $4 THEN m.starts_at END DESC
              LIMIT 1""",
@@ -319,16 +334,20 @@ async def neighbour(conn: asyncpg.Connection, meeting: Meeting, *, later: bool) 
         meeting.id,
         meeting.starts_at,
         later,
+        meeting.series_id,
     )
     return to_struct(row, Meeting)
 
 
 async def previous_cut_off(conn: asyncpg.Connection, meeting: Meeting) -> datetime | None:
-    """The latest cut-off of the open meetings before this one: what was screened before it is theirs."""
+    """The latest cut-off of the open meetings before this one: what was screened before it is theirs.
+
+    A meeting whose time has passed without anyone starting it claims nothing more: what was screened
+    for it goes to the next meeting rather than wait on a meeting that did not happen."""
     return await conn.fetchval(
         """SELECT max(cut_off_at) FROM meeting
             WHERE partnership_id = $1 AND id <> $2 AND state IN ('scheduled', 'agenda_published')
-              AND (starts_at, id) < ($3, $2)""",
+              AND (starts_at, id) < ($3, $2) AND starts_at + make_interval(mins => length_minutes) > now()""",
         meeting.partnership_id,
         meeting.id,
         meeting.starts_at,

@@ -8,6 +8,8 @@ and cancels those that no longer fall on a meeting day, so their agenda items go
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
@@ -19,7 +21,7 @@ from pitstop.agenda.models import ItemState, MeetingPage
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.calendar import service as calendar
-from pitstop.errors import Conflict, Invalid, NotFound
+from pitstop.errors import Conflict, Invalid, NotFound, ServiceError
 from pitstop.meetings import queries
 from pitstop.meetings.models import (
     OPEN_STATES,
@@ -34,7 +36,12 @@ from pitstop.meetings.models import (
     Series,
     SeriesIn,
 )
-from pitstop.meetings.schedule import LONDON, Times, at, local_day, meeting_days, times
+from pitstop.meetings.schedule import LONDON, Times, meeting_days, times
+
+log = logging.getLogger(__name__)
+
+# The same rule as series_invitee_email_format in 0008_meetings.sql.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # ---- series -------------------------------------------------------------------------------------
 
@@ -145,7 +152,7 @@ async def add_invitee(
     if not name.strip():
         errors["name"] = "Enter the representative's name"
     address = email.strip().lower()
-    if "@" not in address or "." not in address.rpartition("@")[2] or " " in address:
+    if not EMAIL.fullmatch(address) or len(address) > 254:
         errors["email"] = "Enter a work email address in the correct format, like name@example.org"
     if errors:
         raise Invalid(errors)
@@ -199,24 +206,45 @@ def series_times(series: Series, day: date) -> Times:
     return times(day, series.starts_at, series.cut_off, series.publish_at)
 
 
-async def generate(conn: asyncpg.Connection, series: Series, *, today: date | None = None) -> int:
+AUTOMATIC_CANCEL = "No longer a meeting day of the series"
+
+
+async def generate(
+    conn: asyncpg.Connection, series: Series, *, today: date | None = None, include_past: bool = False
+) -> int:
     """Bring the series' meetings up to date `weeks_ahead` weeks from today; how many were added.
 
-    Future meetings that nobody moved and whose agenda is not published follow the series' times; those
-    whose day is no longer a meeting day are cancelled (their items go to the next meeting)."""
+    Only meetings still to start are generated (a series set up at 10:00 does not get a 09:30 meeting
+    that never happened, unless `include_past`, for demo data). Future meetings that nobody moved and
+    whose agenda is not published follow the series' times; those whose day is no longer a meeting day
+    are cancelled (their items go to the next meeting), and come back if the day is a meeting day again."""
     if not series.active:
         return 0
-    first = today or datetime.now(LONDON).date()
+    now = datetime.now(UTC)
+    first = today or now.astimezone(LONDON).date()
     last = first + timedelta(weeks=series.weeks_ahead)
     closed = await closed_days(conn, series.partnership_id, first, last)
-    days = meeting_days(series.weekdays, first, last, closed)
+    days = [
+        day
+        for day in meeting_days(series.weekdays, first, last, closed)
+        if include_past or series_times(series, day).starts_at > now
+    ]
     wanted = set(days)
-    now = datetime.now(UTC)
     for meeting in await queries.future_generated(conn, series.id, now):
         assert meeting.occurrence is not None
         if meeting.occurrence not in wanted and first <= meeting.occurrence <= last:
             await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", meeting.id)
-            await _cancel(conn, meeting, "No longer a meeting day of the series", None)
+            await _cancel(conn, meeting, AUTOMATIC_CANCEL, None)
+            await audit.record(
+                conn,
+                AuditAction.MEETING_CANCELLED,
+                actor=None,
+                origin=audit.Origin(),
+                record_type="meeting",
+                record_id=meeting.id,
+                partnership_id=series.partnership_id,
+                detail={"automatic": True},
+            )
             continue
         expected = series_times(series, meeting.occurrence)
         if (meeting.starts_at, meeting.cut_off_at, meeting.publish_at, meeting.length_minutes) != (
@@ -226,6 +254,27 @@ async def generate(conn: asyncpg.Connection, series: Series, *, today: date | No
             series.length_minutes,
         ):
             await queries.set_times(conn, meeting.id, expected, series.length_minutes, None)
+            await audit.record(
+                conn,
+                AuditAction.MEETING_MOVED,
+                actor=None,
+                origin=audit.Origin(),
+                record_type="meeting",
+                record_id=meeting.id,
+                partnership_id=series.partnership_id,
+                detail={"automatic": True},
+            )
+    for revived in await queries.revive(conn, series.id, days, AUTOMATIC_CANCEL):
+        await audit.record(
+            conn,
+            AuditAction.MEETING_ADDED,
+            actor=None,
+            origin=audit.Origin(),
+            record_type="meeting",
+            record_id=revived,
+            partnership_id=series.partnership_id,
+            detail={"automatic": True},
+        )
     return await queries.insert_meetings(conn, series, [(day, series_times(series, day)) for day in days])
 
 
@@ -355,11 +404,14 @@ async def change(
 
 
 def _extra_times(series: Series, starts_at: datetime) -> Times:
-    """Cut-off and publish time on the new day at the series' times, never after the meeting starts."""
-    day = local_day(starts_at)
-    cut_off = min(at(day, series.cut_off), starts_at)
-    publish = min(max(at(day, series.publish_at), cut_off), starts_at)
-    return Times(starts_at=starts_at.astimezone(UTC), cut_off_at=cut_off, publish_at=publish)
+    """A moved or extra meeting keeps the series' gaps: cut-off and publication as long before its start
+    as the series' are before theirs (08:00 and 08:30 for 09:30: a 14:00 meeting has 12:30 and 13:00)."""
+    base = datetime(2000, 1, 3)
+    start = datetime.combine(base, series.starts_at)
+    cut_off_gap = start - datetime.combine(base, series.cut_off)
+    publish_gap = start - datetime.combine(base, series.publish_at)
+    begins = starts_at.astimezone(UTC)
+    return Times(starts_at=begins, cut_off_at=begins - cut_off_gap, publish_at=begins - publish_gap)
 
 
 async def add_extra(
@@ -393,7 +445,7 @@ async def add_extra(
 async def _cancel(conn: asyncpg.Connection, found: Meeting, reason: str, user_id: int | None) -> None:
     """Cancel a meeting; its open items go to the next open meeting (or back to the queue)."""
     await queries.set_state(conn, found.id, MeetingState.CANCELLED, user_id, reason)
-    following = await queries.neighbour(conn, found, later=True)
+    following = await agenda.next_open(conn, found)
     ids = [row.id for row in await agenda.queries.items(conn, found.id, open_only=True)]
     await agenda.carry(conn, found, ids, following, ItemState.MOVED, None, user_id)
 
@@ -483,6 +535,20 @@ async def record_attendance(
             errors[f"present_names_{form.agency_id}"] = f"Enter who attended for {current[form.agency_id].agency_name}"
     if errors:
         raise Invalid(errors)
+    async with conn.transaction():  # a savepoint: a stale row refuses them all, not just itself
+        await _save_attendance(conn, actor, found, current, rows)
+    await audit.record(
+        conn, AuditAction.ATTENDANCE_RECORDED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
+    )
+
+
+async def _save_attendance(
+    conn: asyncpg.Connection,
+    actor: Identity,
+    found: Meeting,
+    current: dict[int, queries.AttendanceRow],
+    rows: list[tuple[AttendanceIn, int]],
+) -> None:
     for form, version in rows:
         known = current[form.agency_id]
         unchanged = (known.status, known.present_names or "", known.information_sent) == (
@@ -503,9 +569,6 @@ async def record_attendance(
             actor.user_id,
         ):
             raise Conflict("attendance changed since it was opened", current=found)
-    await audit.record(
-        conn, AuditAction.ATTENDANCE_RECORDED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
-    )
 
 
 async def add_observer(
@@ -523,30 +586,49 @@ async def add_observer(
 # ---- on the clock -------------------------------------------------------------------------------
 
 
+TICK_LOCK = 0x5049_5453_544F_5006  # "PITSTO" + 6: one meeting clock at a time across processes
+
+
 async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[str, int]:
-    """What Pitstop does by itself: generate meetings ahead, place what is waiting on the open agendas
-    of the next week, and publish agendas whose publish time has come. Safe to run in every process:
-    one at a time (an advisory lock), and idempotent."""
+    """What Pitstop does by itself: generate meetings ahead, place what is waiting on the open agendas of
+    the next week, and publish agendas whose publish time has come.
+
+    Safe in every process: one runs at a time (a session advisory lock; the others skip). Each
+    partnership's work commits on its own, so a fault in one never holds up the others."""
     now = now or datetime.now(UTC)
-    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('pitstop.meetings.tick'))"):
-        return {}
-    generated = await generate_all(conn)
-    placed = published = 0
+    done = {"generated": 0, "placed": 0, "published": 0, "failed": 0}
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", TICK_LOCK):
+        return done
+    try:
+        for partnership_id in [r["id"] for r in await conn.fetch("SELECT id FROM partnership ORDER BY id")]:
+            try:
+                async with conn.transaction():
+                    await _tick_partnership(conn, partnership_id, now, done)
+            except (asyncpg.PostgresError, ServiceError):
+                done["failed"] += 1
+                log.warning("meeting clock failed for a partnership", extra={"partnership_id": partnership_id})
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", TICK_LOCK)
+    return done
+
+
+async def _tick_partnership(conn: asyncpg.Connection, partnership_id: int, now: datetime, done: dict[str, int]) -> None:
+    done["generated"] += await generate_all(conn, partnership_id)
     rows = await conn.fetch(
-        "SELECT id FROM meeting WHERE state IN ('scheduled', 'agenda_published') AND starts_at > $1 "
-        "AND starts_at < $1 + interval '8 days' ORDER BY starts_at",
+        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
+        "AND starts_at > $2 AND starts_at < $2 + interval '8 days' ORDER BY starts_at, id",
+        partnership_id,
         now,
     )
     for row in rows:
         found = await queries.meeting(conn, row["id"], lock=True)
         assert found is not None
-        placed += await agenda.place_waiting(conn, found)
+        done["placed"] += await agenda.place_waiting(conn, found)
         if found.state is MeetingState.SCHEDULED and found.publish_at <= now:
             await advance(
                 conn, actor=None, meeting_id=found.id, version=found.version, step="publish", origin=audit.Origin()
             )
-            published += 1
-    return {"generated": generated, "placed": placed, "published": published}
+            done["published"] += 1
 
 
 def parse_clock(text: str) -> time | None:

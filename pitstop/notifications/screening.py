@@ -15,7 +15,7 @@ from pitstop.accounts import policy
 from pitstop.accounts import queries as accounts
 from pitstop.accounts.identity import Identity
 from pitstop.accounts.models import Role
-from pitstop.agenda import queries as agenda_queries
+from pitstop.agenda import service as agenda
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.db.rows import to_struct, to_structs
@@ -121,13 +121,16 @@ async def screen(
     )
     screening = to_struct(row, Screening)
     assert screening is not None
-    # Routed to a meeting: it waits for the next agenda (pitstop.agenda); otherwise it leaves the queue.
-    if form.route is Route.NO_FURTHER_ACTION:
-        await agenda_queries.dequeue(conn, notification_id)
-    else:
-        await agenda_queries.enqueue(
-            conn, notification.partnership_id, notification_id, screening.id, screening.screened_at
-        )
+    # Routed to a meeting it waits for the next agenda; already on one, the agenda follows (pitstop.agenda).
+    await agenda.screened(
+        conn,
+        actor=actor,
+        partnership_id=notification.partnership_id,
+        notification_id=notification_id,
+        screening_id=screening.id,
+        screened_at=screening.screened_at,
+        route=form.route.value,
+    )
     return screening
 
 

@@ -683,7 +683,9 @@ async def test_moving_a_meeting_and_adding_an_extra_one(
         origin=CLI,
     )
     assert moved.starts_at == london(TUE_29, 13)
-    assert moved.cut_off_at == london(TUE_29, 8)
+    # The series' gaps come along: cut-off 90 minutes and publication an hour before the start.
+    assert moved.cut_off_at == london(TUE_29, 11, 30)
+    assert moved.publish_at == london(TUE_29, 12)
     from pitstop.meetings.models import ExtraMeetingIn
 
     extra = await meetings.add_extra(
@@ -761,6 +763,115 @@ async def test_screening_puts_a_notification_in_the_queue_and_no_further_action_
         ),
         origin=CLI,
     )
-    # Already on an open agenda: re-screening does not queue it twice or take it off by itself.
+    # On an open agenda, the item follows the new screening: no further action takes it off, with why.
     assert await app_conn.fetchval(queued, notification_id) == 0
-    assert await app_conn.fetchval("SELECT count(*) FROM agenda_entry WHERE open") == 1
+    assert await app_conn.fetchval("SELECT count(*) FROM agenda_entry WHERE open") == 0
+    after = await agenda.agenda(app_conn, coordinator, first_open, CLI)
+    assert after.items == []
+    assert [(i.state, i.reason) for i in after.off_agenda] == [(ItemState.REMOVED, "Screened again: no further action")]
+
+
+async def test_a_discussed_notification_does_not_come_back_by_itself(
+    app_conn: asyncpg.Connection, owner: asyncpg.Connection, world: factories.World, week: int
+) -> None:
+    from pitstop.agenda import queries as agenda_queries
+
+    coordinator = people(world)["coordinator"]
+    notification_id = await screened(app_conn, world, "HELD/1", london(MON_28, 9))
+    tue = await meeting_on(app_conn, week, TUE_29)
+    for step in ("publish", "start", "end"):
+        current = await meeting_queries.meeting(app_conn, tue.id)
+        assert current is not None
+        await meetings.advance(
+            app_conn, actor=coordinator, meeting_id=tue.id, version=current.version, step=step, origin=CLI
+        )
+    screening_id = await app_conn.fetchval("SELECT max(id) FROM screening WHERE notification_id = $1", notification_id)
+    # Screened again after the meeting (a police update): it is not queued for a second discussion.
+    await agenda_queries.enqueue(
+        app_conn, world.partnerships["north"].id, notification_id, screening_id, london(TUE_29, 12)
+    )
+    assert await app_conn.fetchval("SELECT count(*) FROM agenda_queue") == 0
+    # A coordinator may still add it by hand.
+    wed = await meeting_on(app_conn, week, WED_30)
+    await agenda.add(
+        app_conn, actor=coordinator, meeting_id=wed.id, version=wed.version, police_reference="HELD/1", origin=CLI
+    )
+    assert await references(app_conn, world, wed.id) == ["HELD/1"]
+
+
+async def test_a_meeting_that_never_happened_does_not_strand_what_was_screened_for_it(
+    app_conn: asyncpg.Connection, world: factories.World
+) -> None:
+    """A past meeting nobody started or cancelled: what was screened before its cut-off (and never
+    placed on it) goes to the next meeting rather than wait on it for ever."""
+    today = datetime.now(UTC).date()
+    made = await series(app_conn, world, today - timedelta(days=10))
+    await meetings.generate(app_conn, made, today=today - timedelta(days=10), include_past=True)
+    past = await app_conn.fetchrow(
+        "SELECT id, cut_off_at FROM meeting WHERE series_id = $1 AND starts_at + interval '1 hour' < now() "
+        "ORDER BY starts_at DESC LIMIT 1",
+        made.id,
+    )
+    # The first meeting that has not ended (it may be under way as the test runs).
+    upcoming = await app_conn.fetchval(
+        "SELECT id FROM meeting WHERE series_id = $1 AND starts_at + interval '1 hour' > now() "
+        "ORDER BY starts_at LIMIT 1",
+        made.id,
+    )
+    await screened(app_conn, world, "MISSED/1", past["cut_off_at"] - timedelta(hours=1))
+    assert await references(app_conn, world, upcoming) == ["MISSED/1"]
+    # And a series set up now gets no meeting that has already started.
+    fresh = await series(app_conn, world, today)
+    assert (
+        await app_conn.fetchval("SELECT count(*) FROM meeting WHERE series_id = $1 AND starts_at <= now()", fresh.id)
+        == 0
+    )
+
+
+async def test_saving_attendance_is_all_or_nothing(
+    app_conn: asyncpg.Connection, world: factories.World, week: int
+) -> None:
+    coordinator = people(world)["coordinator"]
+    current = await meetings.series(app_conn, coordinator, week)
+    await meetings.add_invitee(
+        app_conn,
+        actor=coordinator,
+        series_id=week,
+        version=current.version,
+        agency_id=world.agencies["north.social_care"].id,
+        name="Sam Social",
+        email="sam@north-care.example",
+        origin=CLI,
+    )
+    with pytest.raises(Invalid) as bad:  # the database's rule for an address, said as a field error
+        await meetings.add_invitee(
+            app_conn,
+            actor=coordinator,
+            series_id=week,
+            version=current.version + 1,
+            agency_id=world.agencies["north.social_care"].id,
+            name="X",
+            email="a@b@c.org",
+            origin=CLI,
+        )
+    assert list(bad.value.errors) == ["email"]
+    tue = await meeting_on(app_conn, week, TUE_29)
+    await meetings.advance(
+        app_conn, actor=coordinator, meeting_id=tue.id, version=tue.version, step="publish", origin=CLI
+    )
+    care, police = sorted(await meeting_queries.attendance(app_conn, tue.id), key=lambda a: a.agency_name)
+    with pytest.raises(Conflict):
+        await meetings.record_attendance(
+            app_conn,
+            actor=coordinator,
+            meeting_id=tue.id,
+            origin=CLI,
+            rows=[
+                (
+                    AttendanceIn(agency_id=care.agency_id, status=AttendanceStatus.PRESENT, present_names="Sam"),
+                    care.version,
+                ),
+                (AttendanceIn(agency_id=police.agency_id, status=AttendanceStatus.APOLOGIES), police.version + 7),
+            ],
+        )
+    assert {a.status for a in await meeting_queries.attendance(app_conn, tue.id)} == {AttendanceStatus.NOT_RECORDED}

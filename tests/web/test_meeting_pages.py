@@ -58,7 +58,7 @@ async def meeting(owner: asyncpg.Connection, world: factories.World) -> int:
     )
     at = datetime.now(UTC) - timedelta(minutes=5)
     victim = {**KELLY, "address_withheld": True}
-    await screen(owner, world, "HIGH/1", at, victim, CRAIG, grade="high", address_withheld=True)
+    await screen(owner, world, "HIGH/1", at, victim, CRAIG, grade="high", address_withheld=True, postcode="NF9 9ZZ")
     other = {"role": "victim", "family_name": "Birch", "given_names": "Bea", "date_of_birth": "1990-01-02"}
     await screen(owner, world, "STANDARD/1", at, other, grade="standard", address="1 Example Street")
     third = {"role": "victim", "family_name": "Cedar", "given_names": "Cat", "date_of_birth": "1991-01-02"}
@@ -295,6 +295,8 @@ async def test_the_api_lists_meetings_and_agendas_with_their_reasons(
     assert agenda["items"][0]["reasons"] == ["grade_high"]
     assert agenda["items"][0]["notifications"][0]["address"] is None
     assert agenda["items"][0]["notifications"][0]["address_withheld"] is True
+    assert agenda["items"][0]["notifications"][0]["postcode"] is None  # it would say where the refuge is
+    assert "NF9 9ZZ" not in str(agenda)
     member = people.use("agency_member")
     assert (await member.get(f"/api/v1/meetings/{meeting}/agenda")).status_code == 404  # not yet published
     assert (await member.get(f"/api/v1/meetings/{meeting}")).status_code == 404
