@@ -243,6 +243,8 @@ async def load(conn: asyncpg.Connection, partnership_id: int) -> list[str]:
         series.id,
     )
     if following is not None:
-        await agenda.agenda(conn, actor, following["id"], _OPERATOR, audited=False)  # places what is waiting
+        upcoming = await meeting_queries.meeting(conn, following["id"])
+        assert upcoming is not None
+        await agenda.place_if_waiting(conn, upcoming)
         lines.append("next meeting's agenda, ready to adjust and publish")
     return lines
