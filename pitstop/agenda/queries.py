@@ -201,30 +201,37 @@ async def open_items_by_victim(conn: asyncpg.Connection, meeting_id: int) -> dic
     return {(r["list"], r["victim_person_id"]): r["id"] for r in rows}
 
 
-async def insert_item(
-    conn: asyncpg.Connection,
-    partnership_id: int,
-    meeting_id: int,
-    list_: str,
-    victim_person_id: int | None,
-    *,
-    added_by: int | None,
-    carried_from: int | None = None,
-) -> int:
-    # New items go to the end; the service then puts the list in order.
-    return await conn.fetchval(
-        """INSERT INTO agenda_item (partnership_id, meeting_id, list, position, victim_person_id, added_by,
+class NewItem(msgspec.Struct, frozen=True, kw_only=True):
+    section: str
+    victim_person_id: int | None
+    carried_from: int | None = None
+
+
+async def insert_items(
+    conn: asyncpg.Connection, partnership_id: int, meeting_id: int, items: Sequence[NewItem], *, added_by: int | None
+) -> list[int]:
+    """New items at the end of the agenda, in one statement; their ids in the order given. (The service
+    then puts the lists in order.)"""
+    if not items:
+        return []
+    rows = await conn.fetch(
+        """WITH base AS (SELECT coalesce(max(position), 0) AS last FROM agenda_item WHERE meeting_id = $2)
+           INSERT INTO agenda_item (partnership_id, meeting_id, list, position, victim_person_id, added_by,
                                     carried_from)
-           VALUES ($1, $2, $3, (SELECT coalesce(max(position), 0) + 1 FROM agenda_item WHERE meeting_id = $2),
-                   $4, $5, $6)
-           RETURNING id""",
+           SELECT $1, $2, n.list, base.last + n.ord, n.victim, $3, n.carried
+             FROM unnest($4::text[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS n (list, victim, carried, ord)
+            CROSS JOIN base
+           RETURNING id, position""",
         partnership_id,
         meeting_id,
-        list_,
-        victim_person_id,
         added_by,
-        carried_from,
+        [i.section for i in items],
+        [i.victim_person_id for i in items],
+        [i.carried_from for i in items],
     )
+    # Positions run on from the last one in the order given: they say which id is which.
+    by_position = sorted(rows, key=lambda r: r["position"])
+    return [r["id"] for r in by_position]
 
 
 async def insert_entries(

@@ -105,34 +105,40 @@ async def _place(
 ) -> list[int]:
     """Put notifications on the agenda: with their victim's open item in this agenda if there is one,
     else in a new item. Returns the new items' ids. `carried_from`: notification id -> earlier item."""
-    by_victim = await queries.open_items_by_victim(conn, meeting.id)
-    new_items: list[int] = []
-    entries: list[tuple[int, int, int]] = []
+    by_victim: dict[tuple[str, int], int | str] = dict(await queries.open_items_by_victim(conn, meeting.id))
+    specs: list[queries.NewItem] = []
+    entries: list[tuple[int | str, int, int]] = []  # (item id, or "new:<index>"; notification; screening)
     # The callers hold these notifications' locks: one already on an open agenda (a crossing of
     # screening and placing) stays where it is rather than going on a second one.
     elsewhere = await queries.with_open_entry(conn, [w.notification_id for w in waiting])
     for w in waiting:
         if w.notification_id in elsewhere:
             continue
-        list_ = ItemList.INFORMATION if w.route == "allocated_worker" else ItemList.DISCUSSION
-        key = (list_.value, w.victim_person_id) if w.victim_person_id is not None else None
-        item_id = by_victim.get(key) if key else None
-        if item_id is None:
-            item_id = await queries.insert_item(
-                conn,
-                meeting.partnership_id,
-                meeting.id,
-                list_.value,
-                w.victim_person_id,
-                added_by=added_by,
-                carried_from=(carried_from or {}).get(w.notification_id),
+        section = ItemList.INFORMATION.value if w.route == "allocated_worker" else ItemList.DISCUSSION.value
+        key = (section, w.victim_person_id) if w.victim_person_id is not None else None
+        item: int | str | None = by_victim.get(key) if key else None
+        if item is None:
+            item = f"new:{len(specs)}"
+            specs.append(
+                queries.NewItem(
+                    section=section,
+                    victim_person_id=w.victim_person_id,
+                    carried_from=(carried_from or {}).get(w.notification_id),
+                )
             )
-            new_items.append(item_id)
             if key:
-                by_victim[key] = item_id
-        entries.append((item_id, w.notification_id, w.screening_id))
+                by_victim[key] = item
+        entries.append((item, w.notification_id, w.screening_id))
+    new_items = await queries.insert_items(conn, meeting.partnership_id, meeting.id, specs, added_by=added_by)
     if entries:
-        await queries.insert_entries(conn, meeting.partnership_id, entries)
+        await queries.insert_entries(
+            conn,
+            meeting.partnership_id,
+            [
+                (new_items[int(item.removeprefix("new:"))] if isinstance(item, str) else item, n, s)
+                for item, n, s in entries
+            ],
+        )
     return new_items
 
 
