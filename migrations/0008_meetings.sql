@@ -6,6 +6,17 @@
 -- hours (emergency duty team): the first rule of the agenda's order.
 ALTER TABLE screening ADD COLUMN immediate_protection boolean NOT NULL DEFAULT false;
 
+-- Which of a risk tool's answers say pregnancy, strangulation, weapons or threats to kill, for the
+-- agenda's order: the tool is data (DASH now, DARA next), so its keys are too.
+ALTER TABLE risk_tool ADD COLUMN agenda_keys jsonb NOT NULL DEFAULT '{}'::jsonb;
+ALTER TABLE risk_tool ADD CONSTRAINT risk_tool_agenda_keys_object CHECK (jsonb_typeof(agenda_keys) = 'object');
+UPDATE risk_tool SET agenda_keys = '{
+    "pregnancy": ["pregnant"],
+    "strangulation": ["strangulation"],
+    "weapons": ["weapons"],
+    "threats_to_kill": ["threat_to_kill"]
+}'::jsonb WHERE code = 'dash';
+
 -- An agency's own system may read the meetings and agendas its agency is invited to.
 ALTER TABLE api_token DROP CONSTRAINT api_token_scopes_known;
 ALTER TABLE api_token ADD CONSTRAINT api_token_scopes_known CHECK (
@@ -125,6 +136,9 @@ CREATE TABLE agenda_item (
     state            text NOT NULL DEFAULT 'open',
     reason           text,
     carried_from     bigint REFERENCES agenda_item (id),
+    -- The reasons for its place as they stood when the meeting was held: the record does not change
+    -- when a person is later merged or a count moves. NULL while the item is open.
+    reasons          text[],
     added_by         bigint REFERENCES app_user (id),  -- NULL: placed by Pitstop from the screening queue
     closed_by        bigint REFERENCES app_user (id),
     closed_at        timestamptz,

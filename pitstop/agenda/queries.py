@@ -295,6 +295,16 @@ async def item(conn: asyncpg.Connection, item_id: int) -> asyncpg.Record | None:
     )
 
 
+async def hold_reasons(conn: asyncpg.Connection, reasons: dict[int, list[str]]) -> None:
+    """Keep each item's reasons as they stood when its meeting was held."""
+    await conn.execute(
+        """UPDATE agenda_item i SET reasons = string_to_array(r.reasons, ',')
+             FROM unnest($1::bigint[], $2::text[]) AS r (id, reasons) WHERE i.id = r.id""",
+        list(reasons),
+        [",".join(v) for v in reasons.values()],
+    )
+
+
 async def set_positions(conn: asyncpg.Connection, item_ids: Sequence[int]) -> None:
     """Number the items 1, 2, 3... in the order given."""
     await conn.execute(
@@ -315,6 +325,7 @@ async def move_entries(conn: asyncpg.Connection, from_item: int, to_item: int) -
 # entry holds: re-screening an open entry updates it, and a held meeting keeps what it discussed.
 _ENTRIES = f"""
 SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT NULL AS added_by_hand,
+       i.reasons AS held_reasons, rt.agenda_keys,
        ci.meeting_id AS carried_from_meeting, cm.starts_at AS carried_from_starts_at,
        n.id, n.police_reference, n.received_at, n.incident_at, n.address, n.address_withheld, n.postcode,
        n.circumstances, n.officer_grade, n.open_case, n.allocated_worker, n.strangulation, n.weapons,
@@ -331,6 +342,7 @@ SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT
   JOIN agenda_entry e ON e.agenda_item_id = i.id
   JOIN notification n ON n.id = e.notification_id
   JOIN screening s ON s.id = e.screening_id
+  JOIN risk_tool rt ON rt.code = n.risk_tool
   LEFT JOIN agenda_item ci ON ci.id = i.carried_from
   LEFT JOIN meeting cm ON cm.id = ci.meeting_id
   CROSS JOIN LATERAL {people.rule_sql("i.partnership_id")} rule

@@ -164,7 +164,13 @@ async def _order(conn: asyncpg.Connection, meeting: Meeting, new_items: Sequence
 
 def _facts(row: asyncpg.Record) -> Facts:
     answers = row["risk_answers"] or {}
+    keys = row["agenda_keys"] or {}
     people = row["people"]
+
+    def answered(reason: str) -> bool:
+        """A yes to any of the risk tool's questions that say this (its agenda keys)."""
+        return any(answers.get(key) for key in keys.get(reason, ()))
+
     return Facts(
         grade=row["grade"],
         immediate_protection=row["immediate_protection"],
@@ -172,10 +178,10 @@ def _facts(row: asyncpg.Record) -> Facts:
         child_dates_of_birth=tuple(
             date.fromisoformat(p["date_of_birth"]) for p in people if p["role"] == "child" and p["date_of_birth"]
         ),
-        pregnancy=bool(row["victim_pregnant"] or answers.get("pregnant")),
-        strangulation=bool(row["strangulation"] or answers.get("strangulation")),
-        weapons=bool(row["weapons"] or answers.get("weapons")),
-        threats_to_kill=bool(answers.get("threat_to_kill")),
+        pregnancy=bool(row["victim_pregnant"] or answered("pregnancy")),
+        strangulation=bool(row["strangulation"] or answered("strangulation")),
+        weapons=bool(row["weapons"] or answered("weapons")),
+        threats_to_kill=answered("threats_to_kill"),
         potential_escalation=row["potential_escalation"],
     )
 
@@ -225,7 +231,10 @@ def _assemble(meeting: Meeting, rows: Sequence[asyncpg.Record], rules: Rules) ->
     for item_rows in grouped.values():
         first = item_rows[0]
         carried = first["carried_from_meeting"] is not None
-        found = ordering.reasons([_facts(r) for r in item_rows], meeting_day=day, carried_over=carried)
+        if first["held_reasons"] is not None:
+            found = [ordering.Reason(r) for r in first["held_reasons"] if r in ordering.Reason.__members__.values()]
+        else:
+            found = ordering.reasons([_facts(r) for r in item_rows], meeting_day=day, carried_over=carried)
         grade = ordering.grade_of(found)
         timed = first["list"] == ItemList.DISCUSSION.value
         built.append(
@@ -604,7 +613,10 @@ async def screened(
 
 
 async def close_discussed(conn: asyncpg.Connection, meeting: Meeting, user_id: int | None) -> None:
-    """The meeting was held: its open items were discussed."""
+    """The meeting was held: its open items were discussed, for the reasons they had then."""
+    rules, _ = await queries.rules(conn, meeting.partnership_id)
+    shown = _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=False), rules)
+    await queries.hold_reasons(conn, {i.id: [r.value for r in i.reasons] for i in (*shown.items, *shown.information)})
     ids = [r.id for r in await queries.items(conn, meeting.id, open_only=True)]
     await queries.close_items(conn, ids, ItemState.DISCUSSED.value, None, user_id)
 

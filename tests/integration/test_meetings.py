@@ -201,7 +201,7 @@ async def test_each_notification_goes_to_the_first_meeting_after_its_screening(
 
 
 async def test_a_held_meetings_items_never_come_back_and_a_cancelled_ones_roll_on(
-    app_conn: asyncpg.Connection, world: factories.World, week: int
+    app_conn: asyncpg.Connection, owner: asyncpg.Connection, world: factories.World, week: int
 ) -> None:
     coordinator = people(world)["coordinator"]
     await screened(app_conn, world, "TUE/1", london(MON_28, 11), person("Ash", "Amy", "1990-01-01"))
@@ -214,6 +214,10 @@ async def test_a_held_meetings_items_never_come_back_and_a_cancelled_ones_roll_o
         )
     assert await references(app_conn, world, wed.id) == []
     assert await references(app_conn, world, tue.id) == ["TUE/1"]  # still there, as discussed
+    # The held agenda keeps its reasons as they were, whatever is learnt later.
+    await owner.execute("UPDATE notification SET strangulation = true WHERE police_reference = 'TUE/1'")
+    held = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
+    assert held.items[0].reasons == [Reason.GRADE_MEDIUM]
     await screened(app_conn, world, "WED/1", london(TUE_29, 12), person("Birch", "Bea", "1990-01-02"))
     assert await references(app_conn, world, wed.id) == ["WED/1"]
     current = await meeting_queries.meeting(app_conn, wed.id)

@@ -300,3 +300,31 @@ async def test_the_api_lists_meetings_and_agendas_with_their_reasons(
     member = people.use("agency_member")
     assert (await member.get(f"/api/v1/meetings/{meeting}/agenda")).status_code == 404  # not yet published
     assert (await member.get(f"/api/v1/meetings/{meeting}")).status_code == 404
+
+
+async def test_an_agency_system_reads_published_agendas_with_a_meetings_read_token(
+    client: AsyncTestClient, owner: asyncpg.Connection, world: factories.World, meeting: int
+) -> None:
+    from pitstop.accounts.models import Scope
+
+    police = await factories.token(owner, world.users["north.agency_member"].id, Scope.MEETINGS_READ)
+    coordinators = await factories.token(owner, world.users["north.coordinator"].id, Scope.MEETINGS_READ)
+    headers = {"authorization": f"Bearer {police}"}
+    assert (await client.get(f"/api/v1/meetings/{meeting}/agenda", headers=headers)).status_code == 404
+    # A coordinator's read-only token reads, but never builds: the queue is left to the clock and the builder.
+    queued = await owner.fetchval("SELECT count(*) FROM agenda_queue")
+    seen = await client.get(f"/api/v1/meetings/{meeting}/agenda", headers={"authorization": f"Bearer {coordinators}"})
+    assert seen.status_code == 200
+    assert await owner.fetchval("SELECT count(*) FROM agenda_queue") == queued
+    await owner.execute("UPDATE meeting SET state = 'agenda_published' WHERE id = $1", meeting)
+    await owner.execute(
+        "INSERT INTO attendance (partnership_id, meeting_id, agency_id) VALUES ($1, $2, $3)",
+        world.partnerships["north"].id,
+        meeting,
+        world.agencies["north.police"].id,
+    )
+    assert (await client.get(f"/api/v1/meetings/{meeting}/agenda", headers=headers)).status_code == 200
+    listed = await client.get("/api/v1/meetings", headers=headers)
+    assert [m["id"] for m in listed.json()] == [meeting]
+    # The token reads; it writes nothing.
+    assert (await client.get(f"/meetings/{meeting}/agenda", headers=headers)).status_code in (401, 403)
