@@ -173,7 +173,7 @@ async def load(conn: asyncpg.Connection, partnership_id: int) -> list[str]:
     previous = meeting_days(series.weekdays, today - timedelta(days=14), today - timedelta(days=1), closed)[-1]
     current = await meeting_queries.series(conn, series.id)
     assert current is not None
-    await meetings.generate(conn, current, today=previous, include_past=True)
+    await meeting_queries.insert_meetings(conn, current, [(previous, meetings.series_times(current, previous))])
     held = await conn.fetchrow(
         "SELECT id, cut_off_at FROM meeting WHERE series_id = $1 AND occurrence = $2", series.id, previous
     )
