@@ -60,12 +60,7 @@ async def _series_errors(conn: asyncpg.Connection, partnership_id: int, form: Se
         2000, 1, 1
     ):
         errors["length_minutes"] = "The meeting must end on the day it starts"
-    allowed = {uid for uid, _ in await queries.coordinators(conn, partnership_id)}
-    if form.chair_id is not None and form.chair_id not in allowed:
-        errors["chair_id"] = "Select a coordinator to chair"
-    if form.minute_taker_id is not None and form.minute_taker_id not in allowed:
-        errors["minute_taker_id"] = "Select a coordinator to take the minutes"
-    return errors
+    return errors | await _check_people(conn, partnership_id, form.chair_id, form.minute_taker_id)
 
 
 async def series_list(conn: asyncpg.Connection, actor: Identity) -> list[Series]:
@@ -79,6 +74,14 @@ async def series(conn: asyncpg.Connection, actor: Identity, series_id: int, *, l
     policy.visible(actor, "meeting_series", found, found.partnership_id if found else None)
     assert found is not None
     return found
+
+
+async def _series_to_change(conn: asyncpg.Connection, actor: Identity, series_id: int, version: int | None) -> Series:
+    """The series, locked, at the version the form was drawn from (409 otherwise)."""
+    current = await series(conn, actor, series_id, lock=True)
+    if version != current.version:
+        raise Conflict("the meeting series changed since it was opened", current=current)
+    return current
 
 
 async def create_series(
@@ -111,9 +114,7 @@ async def update_series(
     origin: audit.Origin,
     today: date | None = None,
 ) -> Series:
-    current = await series(conn, actor, series_id, lock=True)
-    if form.version != current.version:
-        raise Conflict("the meeting series changed since it was opened", current=current)
+    current = await _series_to_change(conn, actor, series_id, form.version)
     if errors := await _series_errors(conn, actor.partnership_id, form):
         raise Invalid(errors)
     await queries.update_series(conn, series_id, form, current.version)
@@ -142,9 +143,7 @@ async def add_invitee(
     email: str,
     origin: audit.Origin,
 ) -> None:
-    current = await series(conn, actor, series_id, lock=True)
-    if version != current.version:
-        raise Conflict("the meeting series changed since it was opened", current=current)
+    await _series_to_change(conn, actor, series_id, version)
     errors: dict[str, str] = {}
     agency = await conn.fetchrow("SELECT partnership_id, active FROM agency WHERE id = $1", agency_id)
     if agency is None or agency["partnership_id"] != actor.partnership_id or not agency["active"]:
@@ -174,9 +173,7 @@ async def add_invitee(
 async def remove_invitee(
     conn: asyncpg.Connection, *, actor: Identity, series_id: int, version: int, invitee_id: int, origin: audit.Origin
 ) -> None:
-    current = await series(conn, actor, series_id, lock=True)
-    if version != current.version:
-        raise Conflict("the meeting series changed since it was opened", current=current)
+    await _series_to_change(conn, actor, series_id, version)
     if not await queries.remove_invitee(conn, series_id, invitee_id):
         raise NotFound("series_invitee")
     await queries.bump_series(conn, series_id, version)
