@@ -19,6 +19,7 @@ from pitstop.calendar.models import NewClosure, PatternChange, WorkingPattern
 from pitstop.calendar.working_time import GRADES, WEEKDAY_NAMES, describe_days, describe_hours
 from pitstop.db.rows import MAX_ID
 from pitstop.errors import Conflict, Invalid
+from pitstop.meetings import service as meetings
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection, RecordId
 
@@ -27,8 +28,8 @@ MANAGE = requires(policy.Permission.MANAGE_CALENDAR)
 
 DAY_OPTIONS = [(str(number), name, None) for number, name in WEEKDAY_NAMES.items()]
 _NOTICES = {
-    "added": "The closure day has been added.",
-    "removed": "The closure day has been removed.",
+    "added": "The closure day has been added. Any meeting on that day is cancelled and its items go to the next.",
+    "removed": "The closure day has been removed. Any meeting cancelled for it is back.",
     "pattern": "The working pattern has been saved.",
 }
 
@@ -101,6 +102,8 @@ async def add_closure(request: Request[Any, Any, Any], conn: Connection) -> Temp
         await service.add_closure(conn, actor=current_identity(request), new=new, origin=origin_of(request.scope))
     except Invalid as invalid:
         return await _page(request, conn, closure_values=values, errors=invalid.errors, status=HTTP_400_BAD_REQUEST)
+    # The meetings follow at once (the meeting clock would within a minute).
+    await meetings.generate_all(conn, current_identity(request).partnership_id)
     return Redirect(path="/calendar?done=added", status_code=303)
 
 
@@ -109,6 +112,7 @@ async def remove_closure(request: Request[Any, Any, Any], conn: Connection, clos
     await service.remove_closure(
         conn, actor=current_identity(request), closure_id=closure_id, origin=origin_of(request.scope)
     )
+    await meetings.generate_all(conn, current_identity(request).partnership_id)
     return Redirect(path="/calendar?done=removed", status_code=303)
 
 

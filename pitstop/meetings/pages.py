@@ -444,8 +444,8 @@ async def add_observer(request: Request[Any, Any, Any], conn: Connection, meetin
     errors = {}
     if not values["observer_name"].strip():
         errors["observer_name"] = "Enter the observer's name"
-    if values["statement_signed"] != "yes":
-        errors["statement_signed"] = "An observer signs the confidentiality statement before the meeting"
+    if values["statement_signed"] not in ("yes", "no"):
+        errors["statement_signed"] = "Select whether they have signed the confidentiality statement"
     if not errors:
         try:
             await service.add_observer(
@@ -455,7 +455,7 @@ async def add_observer(request: Request[Any, Any, Any], conn: Connection, meetin
                 form=ObserverIn(
                     name=values["observer_name"].strip()[:200],
                     organisation=values["observer_organisation"].strip()[:200] or None,
-                    statement_signed=True,
+                    statement_signed=values["statement_signed"] == "yes",
                 ),
                 origin=origin_of(request.scope),
             )

@@ -276,6 +276,15 @@ async def test_attendance_is_recorded_on_its_page(
         client, f"/meetings/{meeting}/observers", {"observer_name": "Sam Student"}, f"/meetings/{meeting}/attendance"
     )
     assert error_links(unsigned.text) == ["statement_signed"]
+    recorded = await form_post(
+        client,
+        f"/meetings/{meeting}/observers",
+        {"observer_name": "Sam Student", "observer_organisation": "University", "statement_signed": "no"},
+        f"/meetings/{meeting}/attendance",
+    )
+    assert recorded.status_code == 303
+    assert "Sam Student, University: confidentiality statement" in (await client.get(f"/meetings/{meeting}")).text
+    assert await owner.fetchval("SELECT statement_signed FROM meeting_observer WHERE name = 'Sam Student'") is False
     shown = await client.get(f"/meetings/{meeting}")
     assert "DS Pat Police" in shown.text
 
@@ -328,3 +337,29 @@ async def test_an_agency_system_reads_published_agendas_with_a_meetings_read_tok
     assert [m["id"] for m in listed.json()] == [meeting]
     # The token reads; it writes nothing.
     assert (await client.get(f"/meetings/{meeting}/agenda", headers=headers)).status_code in (401, 403)
+
+
+async def test_a_closure_day_added_on_the_calendar_cancels_its_meeting_and_removing_it_brings_it_back(
+    people: factories.Browsers, owner: asyncpg.Connection, world: factories.World, meeting: int
+) -> None:
+    client = people.use("coordinator")
+    later = await owner.fetchrow(
+        "SELECT id, occurrence FROM meeting WHERE series_id = (SELECT series_id FROM meeting WHERE id = $1) "
+        "AND occurrence IS NOT NULL ORDER BY starts_at OFFSET 3 LIMIT 1",
+        meeting,
+    )
+    day = later["occurrence"]
+    added = await form_post(
+        client,
+        "/calendar/closures",
+        {"date-day": str(day.day), "date-month": str(day.month), "date-year": str(day.year), "name": "Staff training"},
+        "/calendar",
+    )
+    assert added.status_code == 303
+    row = await owner.fetchrow("SELECT state, cancelled_reason FROM meeting WHERE id = $1", later["id"])
+    assert row["state"] == "cancelled"
+    closure = await owner.fetchval("SELECT id FROM closure_day WHERE day = $1", day)
+    removed = await form_post(client, f"/calendar/closures/{closure}/delete", {}, "/calendar")
+    assert removed.status_code == 303
+    assert await owner.fetchval("SELECT state FROM meeting WHERE id = $1", later["id"]) == "scheduled"
+    assert "Scheduled" in (await client.get(f"/meetings/{later['id']}")).text
