@@ -111,6 +111,35 @@ async def screened_waiting(conn: asyncpg.Connection, notification_id: int, scree
     return Waiting(**dict(row))
 
 
+async def open_entries_of(conn: asyncpg.Connection, item_id: int) -> list[tuple[Waiting, datetime]]:
+    """An open item's notifications, each with its screening and when that screening was made."""
+    rows = await conn.fetch(
+        f"""SELECT e.notification_id, e.screening_id, s.route, s.screened_at,
+                   {_VICTIM.format(n="e.notification_id")} AS victim_person_id
+              FROM agenda_entry e JOIN screening s ON s.id = e.screening_id
+             WHERE e.agenda_item_id = $1 AND e.open
+             ORDER BY e.id""",  # noqa: S608 - constant SQL
+        item_id,
+    )
+    return [
+        (
+            Waiting(
+                notification_id=r["notification_id"],
+                screening_id=r["screening_id"],
+                route=r["route"],
+                victim_person_id=r["victim_person_id"],
+            ),
+            r["screened_at"],
+        )
+        for r in rows
+    ]
+
+
+async def lock_notification(conn: asyncpg.Connection, notification_id: int) -> None:
+    """The lock screening takes: placing and adding take it too, before reading what agenda it is on."""
+    await conn.execute("SELECT 1 FROM notification WHERE id = $1 FOR UPDATE", notification_id)
+
+
 async def with_open_entry(conn: asyncpg.Connection, notification_ids: Sequence[int]) -> set[int]:
     """Which of these notifications are on an open agenda already."""
     rows = await conn.fetch(

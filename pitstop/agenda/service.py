@@ -364,7 +364,7 @@ async def add(
     if found is None:
         raise Invalid({"police_reference": "Enter the police reference of a screened notification"})
     # As screening and placing do: the notification's lock first, then what agenda it is on.
-    await conn.execute("SELECT 1 FROM notification WHERE id = $1 FOR UPDATE", found.notification_id)
+    await queries.lock_notification(conn, found.notification_id)
     found = await queries.screened(conn, meeting.partnership_id, police_reference)
     assert found is not None
     elsewhere = await queries.open_meeting_of(conn, found.notification_id)
@@ -463,25 +463,21 @@ async def carry(
     meeting to go to, they return to the screening queue and the next meeting built takes them."""
     old = {row.id: row for row in await queries.items(conn, meeting.id, open_only=True) if row.id in set(item_ids)}
     moved: list[queries.Waiting] = []
+    screened_at: dict[int, datetime] = {}
     carried_from: dict[int, int] = {}
     for item_id in old:
-        entries = await conn.fetch(
-            f"""SELECT e.notification_id, e.screening_id, s.route,
-                       {queries._VICTIM.format(n="e.notification_id")} AS victim_person_id
-                  FROM agenda_entry e JOIN screening s ON s.id = e.screening_id
-                 WHERE e.agenda_item_id = $1 AND e.open""",  # noqa: S608
-            item_id,
-        )
-        for e in entries:
-            moved.append(queries.Waiting(**dict(e)))
-            carried_from[e["notification_id"]] = item_id
+        for waiting, at in await queries.open_entries_of(conn, item_id):
+            moved.append(waiting)
+            screened_at[waiting.notification_id] = at
+            carried_from[waiting.notification_id] = item_id
     await queries.close_items(conn, list(old), state.value, reason, user_id)
     if not moved:
         return
     if to is None:
         for w in moved:
-            screened_at = await conn.fetchval("SELECT screened_at FROM screening WHERE id = $1", w.screening_id)
-            await queries.enqueue(conn, meeting.partnership_id, w.notification_id, w.screening_id, screened_at)
+            await queries.enqueue(
+                conn, meeting.partnership_id, w.notification_id, w.screening_id, screened_at[w.notification_id]
+            )
         return
     new_items = await _place(conn, to, moved, added_by=None, carried_from=carried_from)
     await _order(conn, to, new_items)
@@ -658,12 +654,8 @@ async def save_rules(
     ):
         raise Conflict("the agenda rules changed since they were opened", current=current)
     # Agendas still open and not ordered by hand follow the new weights at once.
-    for row in await conn.fetch(
-        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
-        "AND NOT ordered_by_hand ORDER BY starts_at, id FOR UPDATE",
-        actor.partnership_id,
-    ):
-        reordered = await meetings.meeting(conn, row["id"])
+    for meeting_id in await meetings.lock_open_by_score(conn, actor.partnership_id):
+        reordered = await meetings.meeting(conn, meeting_id)
         assert reordered is not None
         await _order(conn, reordered, [])
     await audit.record(conn, AuditAction.AGENDA_RULES_UPDATED, actor=actor, origin=origin, record_type="agenda_rule")

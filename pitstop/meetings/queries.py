@@ -339,6 +339,37 @@ async def neighbour(conn: asyncpg.Connection, meeting: Meeting, *, later: bool) 
     return to_struct(row, Meeting)
 
 
+async def lock_open_by_score(conn: asyncpg.Connection, partnership_id: int) -> list[int]:
+    """Lock the partnership's open meetings whose agenda runs by score (not ordered by hand), in the
+    order the meeting clock locks them."""
+    rows = await conn.fetch(
+        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
+        "AND NOT ordered_by_hand ORDER BY starts_at, id FOR UPDATE",
+        partnership_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def coming_open(conn: asyncpg.Connection, partnership_id: int, now: datetime, days: int) -> list[int]:
+    """The partnership's open meetings starting in the next `days` days, earliest first."""
+    rows = await conn.fetch(
+        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
+        "AND starts_at > $2 AND starts_at < $2 + make_interval(days => $3) ORDER BY starts_at, id",
+        partnership_id,
+        now,
+        days,
+    )
+    return [r["id"] for r in rows]
+
+
+async def partnership_ids(conn: asyncpg.Connection) -> list[int]:
+    return [r["id"] for r in await conn.fetch("SELECT id FROM partnership ORDER BY id")]
+
+
+async def agency_of(conn: asyncpg.Connection, agency_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT partnership_id, active FROM agency WHERE id = $1", agency_id)
+
+
 async def previous_cut_off(conn: asyncpg.Connection, meeting: Meeting) -> datetime | None:
     """The latest cut-off of the open meetings before this one: what was screened before it is theirs.
 

@@ -145,7 +145,7 @@ async def add_invitee(
 ) -> None:
     await _series_to_change(conn, actor, series_id, version)
     errors: dict[str, str] = {}
-    agency = await conn.fetchrow("SELECT partnership_id, active FROM agency WHERE id = $1", agency_id)
+    agency = await queries.agency_of(conn, agency_id)
     if agency is None or agency["partnership_id"] != actor.partnership_id or not agency["active"]:
         errors["agency_id"] = "Select the agency"
     if not name.strip():
@@ -230,7 +230,7 @@ async def generate(
     for meeting in await queries.future_generated(conn, series.id, now):
         assert meeting.occurrence is not None
         if meeting.occurrence not in wanted and first <= meeting.occurrence <= last:
-            await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", meeting.id)
+            await queries.meeting(conn, meeting.id, lock=True)
             await _cancel(conn, meeting, AUTOMATIC_CANCEL, None)
             await audit.record(
                 conn,
@@ -331,8 +331,11 @@ async def page(conn: asyncpg.Connection, actor: Identity, meeting_id: int, origi
         record_id=meeting_id,
         detail={"items": len(shown.items), "information": len(shown.information)},
     )
-    attendance = [a for a in await queries.attendance(conn, meeting_id)]
-    return MeetingPage(agenda=shown, attendance=list(attendance), observers=await queries.observers(conn, meeting_id))
+    return MeetingPage(
+        agenda=shown,
+        attendance=list(await queries.attendance(conn, meeting_id)),
+        observers=await queries.observers(conn, meeting_id),
+    )
 
 
 # ---- changing one meeting -----------------------------------------------------------------------
@@ -597,7 +600,7 @@ async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[st
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", TICK_LOCK):
         return done
     try:
-        for partnership_id in [r["id"] for r in await conn.fetch("SELECT id FROM partnership ORDER BY id")]:
+        for partnership_id in await queries.partnership_ids(conn):
             try:
                 async with conn.transaction():
                     await _tick_partnership(conn, partnership_id, now, done)
@@ -611,14 +614,8 @@ async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[st
 
 async def _tick_partnership(conn: asyncpg.Connection, partnership_id: int, now: datetime, done: dict[str, int]) -> None:
     done["generated"] += await generate_all(conn, partnership_id)
-    rows = await conn.fetch(
-        "SELECT id FROM meeting WHERE partnership_id = $1 AND state IN ('scheduled', 'agenda_published') "
-        "AND starts_at > $2 AND starts_at < $2 + interval '8 days' ORDER BY starts_at, id",
-        partnership_id,
-        now,
-    )
-    for row in rows:
-        found = await queries.meeting(conn, row["id"], lock=True)
+    for meeting_id in await queries.coming_open(conn, partnership_id, now, days=8):
+        found = await queries.meeting(conn, meeting_id, lock=True)
         assert found is not None
         done["placed"] += await agenda.place_waiting(conn, found)
         if found.state is MeetingState.SCHEDULED and found.publish_at <= now:
