@@ -165,6 +165,9 @@ CREATE TABLE agenda_entry (
     notification_id bigint NOT NULL,
     screening_id    bigint NOT NULL REFERENCES screening (id),
     open            boolean NOT NULL DEFAULT true,
+    -- Taken off its item on its own (screened again for no further action or for the other list): not
+    -- part of what the item discussed, even when the item is held later.
+    withdrawn       boolean NOT NULL DEFAULT false,
     CONSTRAINT agenda_entry_item_fkey FOREIGN KEY (partnership_id, agenda_item_id)
         REFERENCES agenda_item (partnership_id, id),
     CONSTRAINT agenda_entry_notification_fkey FOREIGN KEY (partnership_id, notification_id)

@@ -26,22 +26,42 @@ _VICTIM = """(SELECT p.person_id FROM notification_person p
                ORDER BY p.position LIMIT 1)"""
 
 
+async def lock_agendas(conn: asyncpg.Connection, partnership_id: int) -> None:
+    """One change to a partnership's agendas at a time, until the transaction ends.
+
+    Screening, placing, adjusting, cancelling and generating each lock a meeting and notifications in
+    an order of their own (and foreign keys take key-share locks on notifications by themselves):
+    taken first, this lock rules out every cycle between them. A partnership makes a few such changes
+    a minute, so waiting here costs nothing anyone notices."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('pitstop.agenda'), $1::int)", partnership_id)
+
+
 async def enqueue(
-    conn: asyncpg.Connection, partnership_id: int, notification_id: int, screening_id: int, screened_at: datetime
+    conn: asyncpg.Connection,
+    partnership_id: int,
+    notification_id: int,
+    screening_id: int,
+    screened_at: datetime,
+    *,
+    again: bool = False,
 ) -> None:
     """Put a notification screened for a meeting in the queue, unless it is on an open agenda already or
-    was discussed at a held meeting (it comes back only when a coordinator adds it by hand)."""
+    was discussed at a held meeting (it comes back only when a coordinator adds it by hand). `again`:
+    it was on an agenda that went away (a cancelled meeting with none after it): it returns whatever
+    its history."""
     await conn.execute(
         """INSERT INTO agenda_queue (notification_id, partnership_id, screening_id, screened_at)
            SELECT $1, $2, $3, $4
             WHERE NOT EXISTS (SELECT 1 FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
-                               WHERE e.notification_id = $1 AND (e.open OR i.state = 'discussed'))
+                               WHERE e.notification_id = $1
+                                 AND (e.open OR (NOT $5 AND i.state = 'discussed' AND NOT e.withdrawn)))
            ON CONFLICT (notification_id) DO UPDATE SET screening_id = excluded.screening_id,
                                                        screened_at = excluded.screened_at""",
         notification_id,
         partnership_id,
         screening_id,
         screened_at,
+        again,
     )
 
 
@@ -167,13 +187,16 @@ async def open_entry(conn: asyncpg.Connection, notification_id: int) -> OpenEntr
 
 
 async def close_entry(conn: asyncpg.Connection, entry_id: int) -> int:
-    """Close one entry; how many open entries its item has left."""
-    return await conn.fetchval(
-        """WITH closed AS (UPDATE agenda_entry SET open = false WHERE id = $1 RETURNING agenda_item_id)
-           SELECT count(*) FROM agenda_entry e, closed c WHERE e.agenda_item_id = c.agenda_item_id AND e.open
-              AND e.id <> $1""",
+    """Close one entry; how many open entries its item has left. Taken out of an item that goes on, it is
+    withdrawn (no longer part of what the item discusses); the last one stays with its item, which the
+    caller closes, so the item still shows what was taken off."""
+    others = await conn.fetchval(
+        """SELECT count(*) FROM agenda_entry o JOIN agenda_entry e ON e.agenda_item_id = o.agenda_item_id
+            WHERE e.id = $1 AND o.id <> $1 AND o.open""",
         entry_id,
     )
+    await conn.execute("UPDATE agenda_entry SET open = false, withdrawn = $2 WHERE id = $1", entry_id, others > 0)
+    return others
 
 
 async def set_entry_screening(conn: asyncpg.Connection, entry_id: int, screening_id: int) -> None:
@@ -375,7 +398,7 @@ SELECT i.id AS item_id, i.list, i.position, i.state, i.reason, i.added_by IS NOT
   LEFT JOIN agenda_item ci ON ci.id = i.carried_from
   LEFT JOIN meeting cm ON cm.id = ci.meeting_id
   CROSS JOIN LATERAL {people.rule_sql("i.partnership_id")} rule
- WHERE i.meeting_id = $1 AND ($2 OR i.state IN ('open', 'discussed')) AND (e.open OR i.state <> 'open')
+ WHERE i.meeting_id = $1 AND ($2 OR i.state IN ('open', 'discussed')) AND NOT e.withdrawn
  ORDER BY i.list, i.position, i.id, n.received_at, n.id"""  # noqa: S608 - constant SQL
 
 

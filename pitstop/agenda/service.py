@@ -89,6 +89,7 @@ async def place_if_waiting(conn: asyncpg.Connection, meeting: Meeting) -> Meetin
     lower = await meetings.previous_cut_off(conn, meeting)
     if not await queries.has_waiting(conn, meeting.partnership_id, lower, meeting.cut_off_at):
         return meeting
+    await queries.lock_agendas(conn, meeting.partnership_id)
     locked = await meetings.meeting(conn, meeting.id, lock=True)
     assert locked is not None
     await place_waiting(conn, locked)
@@ -334,6 +335,7 @@ async def record_case_views(conn: asyncpg.Connection, actor: Identity, shown: Ag
 
 async def _editable(conn: asyncpg.Connection, actor: Identity, meeting_id: int, version: int) -> Meeting:
     policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    await queries.lock_agendas(conn, actor.partnership_id)
     meeting = await visible_meeting(conn, actor, meeting_id, lock=True)
     if meeting.state not in (*OPEN_STATES, MeetingState.IN_PROGRESS):
         raise Invalid({"meeting": f"The meeting is {meeting.state.label.lower()}: its agenda can no longer change"})
@@ -365,8 +367,6 @@ async def add(
         raise Invalid({"police_reference": "Enter the police reference of a screened notification"})
     # As screening and placing do: the notification's lock first, then what agenda it is on.
     await queries.lock_notification(conn, found.notification_id)
-    found = await queries.screened(conn, meeting.partnership_id, police_reference)
-    assert found is not None
     elsewhere = await queries.open_meeting_of(conn, found.notification_id)
     if elsewhere is not None:
         where = "this agenda" if elsewhere == meeting.id else "the agenda of another meeting"
@@ -476,7 +476,12 @@ async def carry(
     if to is None:
         for w in moved:
             await queries.enqueue(
-                conn, meeting.partnership_id, w.notification_id, w.screening_id, screened_at[w.notification_id]
+                conn,
+                meeting.partnership_id,
+                w.notification_id,
+                w.screening_id,
+                screened_at[w.notification_id],
+                again=True,
             )
         return
     new_items = await _place(conn, to, moved, added_by=None, carried_from=carried_from)
@@ -561,6 +566,11 @@ async def _reorder(
     )
 
 
+async def lock_agendas(conn: asyncpg.Connection, partnership_id: int) -> None:
+    """Taken first by every change that may touch a partnership's agendas (see queries.lock_agendas)."""
+    await queries.lock_agendas(conn, partnership_id)
+
+
 async def screened(
     conn: asyncpg.Connection,
     *,
@@ -635,6 +645,7 @@ async def save_rules(
     origin: audit.Origin,
 ) -> Rules:
     policy.require(actor, policy.Permission.MANAGE_AGENDA_RULES)
+    await queries.lock_agendas(conn, actor.partnership_id)
     errors = {
         f"weights.{reason.value}": "Enter a whole number from 0 to 100000"
         for reason, value in weights.items()

@@ -28,7 +28,7 @@ MANAGE = requires(policy.Permission.MANAGE_CALENDAR)
 
 DAY_OPTIONS = [(str(number), name, None) for number, name in WEEKDAY_NAMES.items()]
 _NOTICES = {
-    "added": "The closure day has been added. Any meeting on that day is cancelled and its items go to the next.",
+    "added": "The closure day has been added. A meeting scheduled that day is cancelled; its items go to the next.",
     "removed": "The closure day has been removed. Any meeting cancelled for it is back.",
     "pattern": "The working pattern has been saved.",
 }

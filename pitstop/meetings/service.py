@@ -21,7 +21,7 @@ from pitstop.agenda.models import ItemState, MeetingPage
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.calendar import service as calendar
-from pitstop.errors import Conflict, Invalid, NotFound, ServiceError
+from pitstop.errors import Conflict, Invalid, NotFound
 from pitstop.meetings import queries
 from pitstop.meetings.models import (
     OPEN_STATES,
@@ -78,6 +78,7 @@ async def series(conn: asyncpg.Connection, actor: Identity, series_id: int, *, l
 
 async def _series_to_change(conn: asyncpg.Connection, actor: Identity, series_id: int, version: int | None) -> Series:
     """The series, locked, at the version the form was drawn from (409 otherwise)."""
+    await agenda.lock_agendas(conn, actor.partnership_id)  # first: its meetings may change
     current = await series(conn, actor, series_id, lock=True)
     if version != current.version:
         raise Conflict("the meeting series changed since it was opened", current=current)
@@ -88,6 +89,7 @@ async def create_series(
     conn: asyncpg.Connection, *, actor: Identity, form: SeriesIn, origin: audit.Origin, today: date | None = None
 ) -> Series:
     policy.require(actor, policy.Permission.MANAGE_SERIES)
+    await agenda.lock_agendas(conn, actor.partnership_id)
     if errors := await _series_errors(conn, actor.partnership_id, form):
         raise Invalid(errors)
     series_id = await queries.insert_series(conn, actor.partnership_id, form)
@@ -217,20 +219,21 @@ async def generate(
     are cancelled (their items go to the next meeting), and come back if the day is a meeting day again."""
     if not series.active:
         return 0
+    await agenda.lock_agendas(conn, series.partnership_id)  # taken already by every caller: re-entrant
     now = datetime.now(UTC)
     first = today or now.astimezone(LONDON).date()
     last = first + timedelta(weeks=series.weeks_ahead)
     closed = await closed_days(conn, series.partnership_id, first, last)
-    days = [
-        day
-        for day in meeting_days(series.weekdays, first, last, closed)
-        if include_past or series_times(series, day).starts_at > now
-    ]
-    wanted = set(days)
-    for meeting in await queries.future_generated(conn, series.id, now):
+    # Meeting days decide what is cancelled; only those still to start are added.
+    wanted = set(meeting_days(series.weekdays, first, last, closed))
+    days = sorted(day for day in wanted if include_past or series_times(series, day).starts_at > now)
+    for listed in await queries.future_generated(conn, series.id, now):
+        meeting = await queries.meeting(conn, listed.id, lock=True)
+        assert meeting is not None
         assert meeting.occurrence is not None
+        if meeting.state is not MeetingState.SCHEDULED or meeting.moved_reason is not None:
+            continue  # published or moved meanwhile: a person's decision stands
         if meeting.occurrence not in wanted and first <= meeting.occurrence <= last:
-            await queries.meeting(conn, meeting.id, lock=True)
             await _cancel(conn, meeting, AUTOMATIC_CANCEL, None)
             await audit.record(
                 conn,
@@ -244,6 +247,8 @@ async def generate(
             )
             continue
         expected = series_times(series, meeting.occurrence)
+        if expected.starts_at <= now:
+            continue  # never re-timed to a moment already past
         if (meeting.starts_at, meeting.cut_off_at, meeting.publish_at, meeting.length_minutes) != (
             expected.starts_at,
             expected.cut_off_at,
@@ -278,6 +283,7 @@ async def generate(
 async def generate_all(conn: asyncpg.Connection, partnership_id: int | None = None) -> int:
     added = 0
     for found in await queries.active_series(conn, partnership_id):
+        await agenda.lock_agendas(conn, found.partnership_id)
         full = await queries.series(conn, found.id, lock=True)
         assert full is not None
         added += await generate(conn, full)
@@ -343,6 +349,7 @@ async def page(conn: asyncpg.Connection, actor: Identity, meeting_id: int, origi
 
 async def _changeable(conn: asyncpg.Connection, actor: Identity, meeting_id: int, version: int) -> Meeting:
     policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    await agenda.lock_agendas(conn, actor.partnership_id)
     found = await agenda.visible_meeting(conn, actor, meeting_id, lock=True)
     if version != found.version:
         raise Conflict("the meeting changed since it was opened", current=found)
@@ -418,6 +425,7 @@ async def add_extra(
     conn: asyncpg.Connection, *, actor: Identity, form: ExtraMeetingIn, origin: audit.Origin
 ) -> Meeting:
     policy.require(actor, policy.Permission.MANAGE_MEETINGS)
+    await agenda.lock_agendas(conn, actor.partnership_id)
     full = await queries.series(conn, form.series_id, lock=True)
     if full is None or full.partnership_id != actor.partnership_id:
         raise Invalid({"series_id": "Select the meeting series"})
@@ -601,18 +609,29 @@ async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[st
         return done
     try:
         for partnership_id in await queries.partnership_ids(conn):
+            counted = dict.fromkeys(done, 0)
             try:
                 async with conn.transaction():
-                    await _tick_partnership(conn, partnership_id, now, done)
-            except (asyncpg.PostgresError, ServiceError):
+                    await _tick_partnership(conn, partnership_id, now, counted)
+            except Exception as exc:  # one partnership's fault must not stop the others' clock
                 done["failed"] += 1
-                log.warning("meeting clock failed for a partnership", extra={"partnership_id": partnership_id})
+                log.warning(
+                    "meeting clock failed for a partnership",
+                    extra={"partnership_id": partnership_id, "error": type(exc).__name__},
+                )
+                continue
+            for key, value in counted.items():  # only what was committed counts
+                done[key] += value
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", TICK_LOCK)
+        try:
+            await conn.execute("SELECT pg_advisory_unlock($1)", TICK_LOCK)
+        except asyncpg.PostgresError:  # an aborted outer transaction: the lock ends with the session
+            log.warning("meeting clock could not release its lock")
     return done
 
 
 async def _tick_partnership(conn: asyncpg.Connection, partnership_id: int, now: datetime, done: dict[str, int]) -> None:
+    await agenda.lock_agendas(conn, partnership_id)
     done["generated"] += await generate_all(conn, partnership_id)
     for meeting_id in await queries.coming_open(conn, partnership_id, now, days=8):
         found = await queries.meeting(conn, meeting_id, lock=True)

@@ -70,6 +70,8 @@ async def screen(
     conn: asyncpg.Connection, *, actor: Identity, notification_id: int, form: ScreeningIn, origin: audit.Origin
 ) -> Screening:
     policy.require(actor, policy.Permission.SCREEN_NOTIFICATIONS)
+    # Before any row lock: a screening may move an item on an open agenda (pitstop.agenda).
+    await agenda.lock_agendas(conn, actor.partnership_id)
     # Lock it: a police update arriving meanwhile waits, then finds it screened and flags re-screening.
     await conn.execute("SELECT 1 FROM notification WHERE id = $1 FOR UPDATE", notification_id)
     notification = await queries.get(conn, notification_id)

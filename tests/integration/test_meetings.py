@@ -879,3 +879,115 @@ async def test_saving_attendance_is_all_or_nothing(
             ],
         )
     assert {a.status for a in await meeting_queries.attendance(app_conn, tue.id)} == {AttendanceStatus.NOT_RECORDED}
+
+
+async def test_concurrent_changes_to_one_partnerships_agendas_wait_for_each_other_and_never_deadlock(
+    database: TestDatabase, app_conn: asyncpg.Connection, world: factories.World, week: int
+) -> None:
+    """A deferral (locking two meetings, then writing a notification's entry) while the same notification
+    is screened again (locking it, then its meeting), and the meeting clock while a coordinator adds by
+    hand: each second one waits for the first to commit, then works on what it left."""
+    import asyncio
+
+    from pitstop.notifications import screening
+    from pitstop.notifications.models import ScreeningIn
+
+    coordinator = people(world)["coordinator"]
+    notification_id = await screened(app_conn, world, "RACE/1", london(MON_28, 9), grade="medium")
+    tue, wed = await meeting_on(app_conn, week, TUE_29), await meeting_on(app_conn, week, WED_30)
+    shown = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
+    first, second = await connect(database.app_url), await connect(database.app_url)
+    try:
+        deferring = first.transaction()
+        await deferring.start()
+        await agenda.defer(
+            first,
+            actor=coordinator,
+            meeting_id=tue.id,
+            item_id=shown.items[0].id,
+            version=shown.meeting.version,
+            reason="Waiting on health",
+            origin=CLI,
+        )
+        version = await app_conn.fetchval("SELECT version FROM notification WHERE id = $1", notification_id)
+        rescreen = asyncio.create_task(
+            screening.screen(
+                second,
+                actor=coordinator,
+                notification_id=notification_id,
+                origin=CLI,
+                form=msgspec.convert(
+                    {"version": version, "grade": "high", "consent": "given", "route": "agenda", "delay_reason": "x"},
+                    ScreeningIn,
+                ),
+            )
+        )
+        await asyncio.sleep(0.3)
+        assert not rescreen.done()  # it waits for the deferral
+        await deferring.commit()
+        await asyncio.wait_for(rescreen, 10)
+        moved = await agenda.agenda(app_conn, coordinator, wed.id, CLI)
+        assert [n.police_reference for n in moved.items[0].notifications] == ["RACE/1"]
+        assert moved.items[0].grade == "high"  # the re-screening followed it to Wednesday
+
+        await screened(app_conn, world, "RACE/2", london(MON_28, 10), person("Birch", "Bea", "1990-01-02"))
+        current = await meeting_queries.meeting(app_conn, wed.id)
+        assert current is not None
+        adding = first.transaction()
+        await adding.start()
+        await agenda.add(
+            first,
+            actor=coordinator,
+            meeting_id=wed.id,
+            version=current.version,
+            police_reference="RACE/2",
+            origin=CLI,
+        )
+        clock = asyncio.create_task(meetings.tick(second, now=london(MON_28, 12)))
+        await asyncio.sleep(0.3)
+        assert not clock.done()
+        await adding.commit()
+        done = await asyncio.wait_for(clock, 10)
+        assert done["failed"] == 0
+        assert sorted(await references(app_conn, world, wed.id)) == ["RACE/1", "RACE/2"]
+        assert await references(app_conn, world, tue.id) == []
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_notification_taken_off_a_shared_item_is_not_recorded_as_discussed(
+    app_conn: asyncpg.Connection, world: factories.World, week: int
+) -> None:
+    from pitstop.agenda import queries as agenda_queries
+    from pitstop.notifications import screening
+    from pitstop.notifications.models import ScreeningIn
+
+    coordinator = people(world)["coordinator"]
+    await screened(app_conn, world, "K/1", london(MON_28, 9), KELLY, CRAIG)
+    second = await screened(app_conn, world, "K/2", london(MON_28, 10), KELLY)
+    tue = await meeting_on(app_conn, week, TUE_29)
+    shown = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
+    assert [[n.police_reference for n in i.notifications] for i in shown.items] == [["K/1", "K/2"]]
+
+    async def screen_again(route: str) -> None:
+        version = await app_conn.fetchval("SELECT version FROM notification WHERE id = $1", second)
+        body = {"version": version, "grade": "medium", "consent": "given", "route": route, "delay_reason": "x"}
+        if route == "no_further_action":
+            body["route_rationale"] = "A duplicate of K/1"
+        await screening.screen(
+            app_conn, actor=coordinator, notification_id=second, form=msgspec.convert(body, ScreeningIn), origin=CLI
+        )
+
+    await screen_again("no_further_action")
+    for step in ("publish", "start", "end"):
+        current = await meeting_queries.meeting(app_conn, tue.id)
+        assert current is not None
+        await meetings.advance(
+            app_conn, actor=coordinator, meeting_id=tue.id, version=current.version, step=step, origin=CLI
+        )
+    held = await agenda.agenda(app_conn, coordinator, tue.id, CLI)
+    assert [[n.police_reference for n in i.notifications] for i in held.items] == [["K/1"]]
+    # It was never discussed: screened for a meeting again, it waits for the next one.
+    await screen_again("agenda")
+    assert (await agenda_queries.placement(app_conn, second))[0] == "queued"
