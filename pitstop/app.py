@@ -28,6 +28,7 @@ from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.mail import outbox
 from pitstop.meetings import controllers as meeting_api
 from pitstop.meetings import pages as meeting_pages
 from pitstop.meetings import service as meetings
@@ -60,10 +61,11 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
             app.state.db = Database(pool=pool, expected_migrations=migrate.expected_state())
             housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
             clock = asyncio.create_task(meeting_clock(pool, settings.meeting_clock_seconds))
+            sender = asyncio.create_task(outbox.run_sender(pool, smtp_config(settings)))
             try:
                 yield
             finally:
-                for task in (housekeeping, clock):
+                for task in (housekeeping, clock, sender):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -83,6 +85,17 @@ async def purge_expired(pool: asyncpg.Pool, policy: sessions.SessionPolicy, ever
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("purge failed", extra={"error": type(exc).__name__})
         await asyncio.sleep(every)
+
+
+def smtp_config(settings: Settings) -> outbox.SmtpConfig:
+    return outbox.SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        sender=settings.mail_from,
+    )
 
 
 async def meeting_clock(pool: asyncpg.Pool, every: float) -> None:

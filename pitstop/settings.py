@@ -60,11 +60,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # How often the meeting clock runs (generate meetings, place screened notifications, publish
     # agendas on time); 0 turns it off in this process.
     meeting_clock_seconds: int = 60
+    # Mail (pitstop.mail): without an SMTP host nothing is sent; messages wait in the outbox.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    # The From address: the partnership's mailbox, which also organises the calendar invites.
+    mail_from: str = "pitstop@localhost"
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug output: never show the key or database passwords.
         shown = {
-            name: ("<hidden>" if name == "secret_key" and value else _hide_password(value))
+            name: ("<hidden>" if name in ("secret_key", "smtp_password") and value else _hide_password(value))
             for name, value in msgspec.structs.asdict(self).items()
         }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -80,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 # Settings whose names differ from the field name would go here; today they all match.
 _FIELDS = {name: name.upper() for name in Settings.__struct_fields__}
+_BOOL_FIELDS = {"migrate_on_start", "smtp_starttls"}
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
@@ -91,7 +100,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = environ.get(PREFIX + suffix)
         if value is None or value == "":
             continue
-        if field == "migrate_on_start":
+        if field in _BOOL_FIELDS:
             if value.lower() not in _BOOL_WORDS:
                 raise SettingsError(f"{PREFIX}{suffix}: expected true or false, got {value!r}")
             raw[field] = _BOOL_WORDS[value.lower()]
@@ -141,6 +150,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"{PREFIX}SESSION_ABSOLUTE_HOURS: must be between 1 and 168")
     if not 0 <= settings.meeting_clock_seconds <= 3600:
         raise SettingsError(f"{PREFIX}MEETING_CLOCK_SECONDS: must be between 0 (off) and 3600")
+    if not 1 <= settings.smtp_port <= 65535:
+        raise SettingsError(f"{PREFIX}SMTP_PORT: must be between 1 and 65535")
+    if "@" not in settings.mail_from:
+        raise SettingsError(f"{PREFIX}MAIL_FROM: must be an email address")
     if settings.db_pool_min < 1 or settings.db_pool_max < settings.db_pool_min:
         raise SettingsError(f"{PREFIX}DB_POOL_MAX must be at least {PREFIX}DB_POOL_MIN, and both at least 1")
     if settings.production:

@@ -112,3 +112,21 @@ def test_processes_starting_together_agree_on_one_complete_key(tmp_path: Path) -
     assert len(set(keys)) == 1
     assert len(keys[0]) >= 32
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary files left
+
+
+def test_mail_settings_are_read_and_the_smtp_password_never_shown() -> None:
+    settings = load_settings(
+        {
+            "PITSTOP_SMTP_HOST": "smtp.northfield.example",
+            "PITSTOP_SMTP_PORT": "2525",
+            "PITSTOP_SMTP_USERNAME": "pitstop",
+            "PITSTOP_SMTP_PASSWORD": "a mail secret",
+            "PITSTOP_SMTP_STARTTLS": "no",
+            "PITSTOP_MAIL_FROM": "pitstop@northfield.example",
+        }
+    )
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("smtp.northfield.example", 2525, False)
+    assert "a mail secret" not in repr(settings)
+    with pytest.raises(SettingsError, match="PITSTOP_MAIL_FROM"):
+        load_settings({"PITSTOP_MAIL_FROM": "not an address"})
+    assert load_settings({}).smtp_host is None  # no server: nothing is sent, mail waits in the outbox
