@@ -29,6 +29,7 @@ from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
 from pitstop.mail import outbox
+from pitstop.mail import pages as mail_pages
 from pitstop.meetings import controllers as meeting_api
 from pitstop.meetings import pages as meeting_pages
 from pitstop.meetings import service as meetings
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *meeting_api.ROUTES,
             *meeting_pages.ROUTES,
             *agenda_pages.ROUTES,
+            *mail_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

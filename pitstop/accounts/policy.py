@@ -37,6 +37,8 @@ class Permission(StrEnum):
     MANAGE_SERIES = "manage_series"
     # The agenda's ordering weights and time boxes.
     MANAGE_AGENDA_RULES = "manage_agenda_rules"
+    # The mail outbox: what was sent, what waits, what failed (subjects and addresses, no case data).
+    VIEW_OUTBOX = "view_outbox"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,6 +48,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMINISTER_AGENCIES,
             Permission.ADMINISTER_TOKENS,
             Permission.ADMINISTER_REPEAT_RULE,
+            Permission.VIEW_OUTBOX,
             Permission.VIEW_CALENDAR,
             Permission.MANAGE_CALENDAR,
             Permission.MANAGE_IMPORT_MAPPING,

@@ -69,6 +69,7 @@ class AuditAction(StrEnum):
     AGENDA_RULES_UPDATED = "agenda_rules_updated"
     ATTENDANCE_RECORDED = "attendance_recorded"
     OBSERVER_ADDED = "observer_added"
+    OUTBOX_VIEWED = "outbox_viewed"
 
     @property
     def label(self) -> str:

@@ -72,6 +72,47 @@ class Queued(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
 
 
+class Listed(msgspec.Struct, frozen=True, kw_only=True):
+    """A line of the outbox page."""
+
+    id: int
+    kind: str
+    recipient_name: str | None
+    recipient: str
+    subject: str
+    calendar_method: str | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+async def listing(
+    conn: asyncpg.Connection, partnership_id: int, *, state: str | None = None, most: int = 200
+) -> list[Listed]:
+    """The partnership's latest messages, newest first."""
+    rows = await conn.fetch(
+        """SELECT id, kind, recipient_name, recipient, subject, calendar_method, state, attempts, next_attempt_at,
+                  last_error, created_at, sent_at
+             FROM mail_outbox
+            WHERE partnership_id = $1 AND ($2::text IS NULL OR state = $2)
+            ORDER BY id DESC LIMIT $3""",
+        partnership_id,
+        state,
+        most,
+    )
+    return [msgspec.convert(dict(r), Listed) for r in rows]
+
+
+async def counts(conn: asyncpg.Connection, partnership_id: int) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT state, count(*) AS n FROM mail_outbox WHERE partnership_id = $1 GROUP BY state", partnership_id
+    )
+    return {"queued": 0, "sent": 0, "failed": 0} | {r["state"]: r["n"] for r in rows}
+
+
 def message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 

@@ -131,6 +131,7 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/meetings/series/{series_id}"): MEETING_SETUP,
     ("POST", "/meetings/series/{series_id}/invitees"): MEETING_SETUP,
     ("POST", "/meetings/series/{series_id}/invitees/{invitee_id}/remove"): MEETING_SETUP,
+    ("GET", "/admin/outbox"): ADMIN,
     ("GET", "/admin/agenda-rules"): MEETING_SETUP,
     ("POST", "/admin/agenda-rules"): MEETING_SETUP,
 }
