@@ -28,6 +28,7 @@ from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.invites import service as invites
 from pitstop.mail import outbox
 from pitstop.mail import pages as mail_pages
 from pitstop.meetings import controllers as meeting_api
@@ -120,6 +121,7 @@ async def meeting_clock(pool: asyncpg.Pool, every: float) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = with_secret_key(settings or load_settings())
+    invites.configure(invites.Site(base_url=settings.base_url, mail_from=settings.mail_from))
     static = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],

@@ -35,6 +35,7 @@ from pitstop.db import migrate as migrations
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import connect
 from pitstop.errors import Invalid, NotFound
+from pitstop.invites import service as invites
 from pitstop.logs import configure as configure_logging
 from pitstop.notifications.imports import service as import_service
 from pitstop.notifications.imports.models import ImportMode, ImportOutcome
@@ -828,6 +829,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pitstop: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level.value)
+    invites.configure(invites.Site(base_url=settings.base_url, mail_from=settings.mail_from))
     try:
         if args.command == "serve":
             return _serve(settings, args)

@@ -182,7 +182,7 @@ def series_cancelled(invite: SeriesInvite, attendees: Sequence[Person] | None = 
     cal = _calendar(Method.CANCEL)
     event = _series_event(invite, sequence=invite.sequence, status="CANCELLED")
     if attendees is not None:
-        del event["attendee"]
+        event.pop("attendee", None)
         for person in attendees:
             event.add("attendee", _address(person, role="REQ-PARTICIPANT"))
     cal.add_component(event)

@@ -136,6 +136,11 @@ async def add_invitee(
     )
 
 
+async def invitee(conn: asyncpg.Connection, series_id: int, invitee_id: int) -> Invitee | None:
+    rows = await invitees(conn, [series_id])
+    return next((i for i in rows if i.id == invitee_id), None)
+
+
 async def remove_invitee(conn: asyncpg.Connection, series_id: int, invitee_id: int) -> bool:
     status = await conn.execute(
         "UPDATE series_invitee SET removed_at = now() WHERE id = $2 AND series_id = $1 AND removed_at IS NULL",

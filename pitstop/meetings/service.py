@@ -22,6 +22,7 @@ from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.calendar import service as calendar
 from pitstop.errors import Conflict, Invalid, NotFound
+from pitstop.invites import service as invites
 from pitstop.meetings import queries
 from pitstop.meetings.models import (
     OPEN_STATES,
@@ -130,6 +131,8 @@ async def update_series(
     )
     updated = await queries.series(conn, series_id)
     assert updated is not None
+    # The invites first: a change of days starts a new UID, so the days it drops are not sent one by one.
+    await invites.series_changed(conn, current, updated)
     await generate(conn, updated, today=today)
     return updated
 
@@ -145,7 +148,7 @@ async def add_invitee(
     email: str,
     origin: audit.Origin,
 ) -> None:
-    await _series_to_change(conn, actor, series_id, version)
+    current = await _series_to_change(conn, actor, series_id, version)
     errors: dict[str, str] = {}
     agency = await queries.agency_of(conn, agency_id)
     if agency is None or agency["partnership_id"] != actor.partnership_id or not agency["active"]:
@@ -159,6 +162,7 @@ async def add_invitee(
         raise Invalid(errors)
     if await queries.add_invitee(conn, actor.partnership_id, series_id, agency_id, name, address) is None:
         raise Invalid({"email": "This address is already invited"})
+    await invites.invitee_added(conn, current, name.strip(), address)
     await queries.bump_series(conn, series_id, version)
     await queries.invite_agencies_to_series_meetings(conn, series_id)
     await audit.record(
@@ -175,9 +179,11 @@ async def add_invitee(
 async def remove_invitee(
     conn: asyncpg.Connection, *, actor: Identity, series_id: int, version: int, invitee_id: int, origin: audit.Origin
 ) -> None:
-    await _series_to_change(conn, actor, series_id, version)
-    if not await queries.remove_invitee(conn, series_id, invitee_id):
+    current = await _series_to_change(conn, actor, series_id, version)
+    leaving = await queries.invitee(conn, series_id, invitee_id)
+    if leaving is None or not await queries.remove_invitee(conn, series_id, invitee_id):
         raise NotFound("series_invitee")
+    await invites.invitee_removed(conn, current, leaving.name, leaving.email)
     await queries.bump_series(conn, series_id, version)
     await audit.record(
         conn,
@@ -395,6 +401,9 @@ async def change(
         await audit.record(
             conn, AuditAction.MEETING_MOVED, actor=actor, origin=origin, record_type="meeting", record_id=found.id
         )
+        moved = await queries.meeting(conn, found.id)
+        assert moved is not None
+        await invites.occurrence_moved(conn, moved)
     if (form.chair_id, form.minute_taker_id) != (found.chair_id, found.minute_taker_id):
         await queries.set_people(conn, found.id, form.chair_id, form.minute_taker_id)
         await audit.record(
@@ -453,6 +462,7 @@ async def add_extra(
 async def _cancel(conn: asyncpg.Connection, found: Meeting, reason: str, user_id: int | None) -> None:
     """Cancel a meeting; its open items go to the next open meeting (or back to the queue)."""
     await queries.set_state(conn, found.id, MeetingState.CANCELLED, user_id, reason)
+    await invites.occurrence_cancelled(conn, found)
     following = await agenda.next_open(conn, found)
     ids = [row.id for row in await agenda.queries.items(conn, found.id, open_only=True)]
     await agenda.carry(conn, found, ids, following, ItemState.MOVED, None, user_id)
