@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     ATTENDANCE_RECORDED = "attendance_recorded"
     OBSERVER_ADDED = "observer_added"
     OUTBOX_VIEWED = "outbox_viewed"
+    CALENDAR_DOWNLOADED = "calendar_downloaded"
 
     @property
     def label(self) -> str:

@@ -148,6 +148,30 @@ def _today() -> date:
     return datetime.now(LONDON).date()
 
 
+async def series_file(conn: asyncpg.Connection, series: Series) -> bytes:
+    """The series as a download (PUBLISH): the same UID as the invites, so it updates, never duplicates."""
+    site = _site or Site(base_url="http://localhost:8000", mail_from="pitstop@localhost")
+    row = await _current(conn, series, site, _today())
+    return ics.series(await _invite(conn, series, row, site), ics.Method.PUBLISH)
+
+
+async def meeting_file(conn: asyncpg.Connection, meeting: Meeting) -> bytes:
+    """One meeting as a download (PUBLISH), for someone who wants only that one in their calendar."""
+    site = _site or Site(base_url="http://localhost:8000", mail_from="pitstop@localhost")
+    partnership = await conn.fetchval("SELECT name FROM partnership WHERE id = $1", meeting.partnership_id)
+    return ics.single(
+        uid=f"meeting-{meeting.id}@{site.domain}",
+        summary=meeting.series_name,
+        starts_at=meeting.starts_at,
+        length_minutes=meeting.length_minutes,
+        place=meeting.place,
+        call_link=meeting.call_link,
+        url=f"{site.base_url.rstrip('/')}/meetings/{meeting.id}",
+        organizer=ics.Person(name=f"{partnership} pitstop", email=site.mail_from),
+        stamp=datetime.now(UTC),
+    )
+
+
 async def invitee_added(conn: asyncpg.Connection, series: Series, name: str, email: str) -> None:
     if _site is None:
         return

@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy
 from pitstop.accounts.models import Role
 from pitstop.agenda.ordering import REASON_LABELS
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
 from pitstop.db.rows import MAX_ID
 from pitstop.errors import Conflict, Invalid
+from pitstop.invites import service as invites
 from pitstop.meetings import queries, service
 from pitstop.meetings.models import (
     STATE_LABELS,
@@ -678,7 +681,46 @@ async def remove_invitee(
     return Redirect(path=f"/meetings/series/{series_id}?done=invitee#invitees", status_code=303)
 
 
+async def _calendar_file(
+    request: Request[Any, Any, Any], conn: Connection, meeting_id: int, whole: bool
+) -> Response[bytes]:
+    identity = current_identity(request)
+    found = await service.meeting(conn, identity, meeting_id, origin_of(request.scope))  # 404s, and audits
+    if whole:
+        series = await queries.series(conn, found.series_id)
+        assert series is not None
+        payload = await invites.series_file(conn, series)
+    else:
+        payload = await invites.meeting_file(conn, found)
+    await audit.record(
+        conn,
+        AuditAction.CALENDAR_DOWNLOADED,
+        actor=identity,
+        origin=origin_of(request.scope),
+        record_type="meeting_series" if whole else "meeting",
+        record_id=found.series_id if whole else found.id,
+    )
+    name = "pitstop-series.ics" if whole else f"pitstop-{local_day(found.starts_at).isoformat()}.ics"
+    return Response(
+        payload,
+        media_type="text/calendar; charset=utf-8; method=PUBLISH",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@get("/meetings/{meeting_id:int}/meeting.ics", guards=[VIEW], include_in_schema=False)
+async def meeting_ics(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Response[bytes]:
+    return await _calendar_file(request, conn, meeting_id, whole=False)
+
+
+@get("/meetings/{meeting_id:int}/series.ics", guards=[VIEW], include_in_schema=False)
+async def series_ics(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Response[bytes]:
+    return await _calendar_file(request, conn, meeting_id, whole=True)
+
+
 ROUTES = [
+    meeting_ics,
+    series_ics,
     upcoming,
     meeting_page,
     change_state,

@@ -363,3 +363,29 @@ async def test_a_closure_day_added_on_the_calendar_cancels_its_meeting_and_remov
     assert removed.status_code == 303
     assert await owner.fetchval("SELECT state FROM meeting WHERE id = $1", later["id"]) == "scheduled"
     assert "Scheduled" in (await client.get(f"/meetings/{later['id']}")).text
+
+
+async def test_a_meeting_and_its_series_download_as_calendar_files_without_case_data(
+    people: factories.Browsers, owner: asyncpg.Connection, world: factories.World, meeting: int
+) -> None:
+    from icalendar import Calendar
+
+    client = people.use("coordinator")
+    single = await client.get(f"/meetings/{meeting}/meeting.ics")
+    assert single.status_code == 200
+    assert single.headers["content-type"].startswith("text/calendar")
+    assert single.headers["content-disposition"].startswith("attachment;")
+    calendar = Calendar.from_ical(single.content)
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["method"]) == "PUBLISH"
+    starts = await owner.fetchval("SELECT starts_at FROM meeting WHERE id = $1", meeting)
+    assert event.decoded("dtstart") == starts
+    whole = await client.get(f"/meetings/{meeting}/series.ics")
+    [master] = Calendar.from_ical(whole.content).walk("VEVENT")
+    assert str(master["uid"]) == await owner.fetchval("SELECT uid FROM series_invite WHERE until IS NULL")
+    for payload in (single.content, whole.content):
+        assert b"HIGH/1" not in payload
+        assert b"Marsh" not in payload
+    assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE action = 'calendar_downloaded'") == 2
+    # Not published yet: an agency member cannot have it.
+    assert (await people.use("agency_member").get(f"/meetings/{meeting}/meeting.ics")).status_code == 404

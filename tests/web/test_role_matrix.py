@@ -110,6 +110,8 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/meetings/{meeting_id}/agenda"): MEETING_READERS,
     ("GET", "/meetings"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}"): MEETING_READERS,
+    ("GET", "/meetings/{meeting_id}/meeting.ics"): MEETING_READERS,
+    ("GET", "/meetings/{meeting_id}/series.ics"): MEETING_READERS,
     ("POST", "/meetings/{meeting_id}/state"): COORDINATOR,
     ("POST", "/meetings/{meeting_id}/cancel"): COORDINATOR,
     ("GET", "/meetings/{meeting_id}/change"): COORDINATOR,
