@@ -173,45 +173,27 @@ async def meeting_file(conn: asyncpg.Connection, meeting: Meeting) -> bytes:
 
 
 async def invitee_added(conn: asyncpg.Connection, series: Series, name: str, email: str) -> None:
-    if _site is None:
-        return
-    row = await _current(conn, series, _site, _today())
-    invite = await _invite(conn, series, row, _site)
-    person = ics.Person(name=name, email=email)
-    await _queue(
-        conn,
-        series,
-        _mail(
-            [person],
-            "invite",
-            f"Invitation: {series.name}",
-            _body(series, f"You are invited to {series.name}."),
-            ics.series(invite),
-            ics.Method.REQUEST,
-        ),
-        _site,
-    )
+    await _to_one(conn, series, ics.Person(name=name, email=email), joining=True)
 
 
 async def invitee_removed(conn: asyncpg.Connection, series: Series, name: str, email: str) -> None:
+    await _to_one(conn, series, ics.Person(name=name, email=email), joining=False)
+
+
+async def _to_one(conn: asyncpg.Connection, series: Series, person: ics.Person, *, joining: bool) -> None:
+    """The series to one invitee: its invite when they join, its cancellation when they leave."""
     if _site is None:
         return
     row = await _current(conn, series, _site, _today())
     invite = await _invite(conn, series, row, _site)
-    person = ics.Person(name=name, email=email)
-    await _queue(
-        conn,
-        series,
-        _mail(
-            [person],
-            "cancellation",
-            f"No longer invited: {series.name}",
-            _body(series, f"You are no longer invited to {series.name}."),
-            ics.series_cancelled(invite, [person]),
-            ics.Method.CANCEL,
-        ),
-        _site,
-    )
+    if joining:
+        kind, subject, what = "invite", f"Invitation: {series.name}", f"You are invited to {series.name}."
+        payload, method = ics.series(invite), ics.Method.REQUEST
+    else:
+        kind, subject = "cancellation", f"No longer invited: {series.name}"
+        what = f"You are no longer invited to {series.name}."
+        payload, method = ics.series_cancelled(invite, [person]), ics.Method.CANCEL
+    await _queue(conn, series, _mail([person], kind, subject, _body(series, what), payload, method), _site)
 
 
 async def series_changed(conn: asyncpg.Connection, before: Series, after: Series) -> None:
