@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     REPEAT_RULE_UPDATED = "repeat_rule_updated"
     MEETING_SERIES_CREATED = "meeting_series_created"
     MEETING_SERIES_UPDATED = "meeting_series_updated"
+    MEETING_SERIES_VIEWED = "meeting_series_viewed"
     SERIES_INVITEE_ADDED = "series_invitee_added"
     SERIES_INVITEE_REMOVED = "series_invitee_removed"
     MEETINGS_LISTED = "meetings_listed"

@@ -529,7 +529,7 @@ async def _series_page(
     status: int = 200,
 ) -> Template:
     identity = current_identity(request)
-    found = await service.series(conn, identity, series_id) if series_id else None
+    found = await service.view_series(conn, identity, series_id, origin_of(request.scope)) if series_id else None
     shown = _series_values(found)
     if values and not conflict:
         shown |= {k: v for k, v in values.items() if k != "version"}

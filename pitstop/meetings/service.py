@@ -77,6 +77,20 @@ async def series(conn: asyncpg.Connection, actor: Identity, series_id: int, *, l
     return found
 
 
+async def view_series(conn: asyncpg.Connection, actor: Identity, series_id: int, origin: audit.Origin) -> Series:
+    """The series as its page shows it (with its invitees' names and addresses): audited."""
+    found = await series(conn, actor, series_id)
+    await audit.record(
+        conn,
+        AuditAction.MEETING_SERIES_VIEWED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+    )
+    return found
+
+
 async def _series_to_change(conn: asyncpg.Connection, actor: Identity, series_id: int, version: int | None) -> Series:
     """The series, locked, at the version the form was drawn from (409 otherwise)."""
     await agenda.lock_agendas(conn, actor.partnership_id)  # first: its meetings may change

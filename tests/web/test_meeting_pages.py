@@ -129,6 +129,8 @@ async def test_a_coordinator_sets_up_a_series_and_its_meetings_appear(
     )
     assert invite.status_code == 400
     assert error_links(invite.text) == ["invitee_email"]
+    # The series page names its invitees: each look is audited.
+    assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE action = 'meeting_series_viewed'") >= 2
     # An agency member sees none of these meetings: nothing is published yet.
     member = people.use("agency_member")
     assert "Daily pitstop" not in (await member.get("/meetings")).text
