@@ -150,10 +150,19 @@ def _rule(invite: SeriesInvite) -> vRecur:
     return rule
 
 
+def first_meeting_day(invite: SeriesInvite) -> date:
+    """DTSTART on the first day of the rule: many clients count DTSTART as a meeting even when the rule
+    would not, so a series set up on a Saturday must not start on it."""
+    day = invite.first_day
+    while day.isoweekday() not in invite.weekdays:
+        day += timedelta(days=1)
+    return day
+
+
 def _series_event(invite: SeriesInvite, *, sequence: int, status: str) -> Event:
     event = Event()
     _base(invite, event, sequence=sequence, attendees=invite.attendees)
-    start = _local(invite.first_day, invite.starts)
+    start = _local(first_meeting_day(invite), invite.starts)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=invite.length_minutes))
     event.add("rrule", _rule(invite))
@@ -170,10 +179,14 @@ def _series_event(invite: SeriesInvite, *, sequence: int, status: str) -> Event:
     return event
 
 
-def series(invite: SeriesInvite, method: Method = Method.REQUEST) -> bytes:
-    """The series: the invite (REQUEST) or, for a download or feed, PUBLISH."""
+def series(invite: SeriesInvite, method: Method = Method.REQUEST, overrides: Sequence[Occurrence] = ()) -> bytes:
+    """The series: the invite (REQUEST) or, for a download or feed, PUBLISH. Its moved meetings go with it
+    as overrides (same UID, RECURRENCE-ID): a client that takes a re-sent series as a new master drops
+    the overrides it held, so each re-send carries them again."""
     cal = _calendar(method)
     cal.add_component(_series_event(invite, sequence=invite.sequence, status="CONFIRMED"))
+    for occurrence in overrides:
+        cal.add_component(_override(invite, occurrence))
     return cal.to_ical()
 
 
@@ -193,9 +206,7 @@ def _recurrence_id(invite: SeriesInvite, day: date) -> datetime:
     return _local(day, invite.starts)
 
 
-def moved(invite: SeriesInvite, occurrence: Occurrence) -> bytes:
-    """One meeting moved: an override of its occurrence, same UID, with RECURRENCE-ID."""
-    cal = _calendar(Method.REQUEST)
+def _override(invite: SeriesInvite, occurrence: Occurrence) -> Event:
     event = Event()
     _base(invite, event, sequence=invite.sequence, attendees=invite.attendees)
     event.add("recurrence-id", _recurrence_id(invite, occurrence.day))
@@ -208,7 +219,13 @@ def moved(invite: SeriesInvite, occurrence: Occurrence) -> bytes:
     event.add("url", occurrence.url)
     event.add("status", "CONFIRMED")
     event.add("class", "PRIVATE")
-    cal.add_component(event)
+    return event
+
+
+def moved(invite: SeriesInvite, occurrence: Occurrence) -> bytes:
+    """One meeting moved: an override of its occurrence, same UID, with RECURRENCE-ID."""
+    cal = _calendar(Method.REQUEST)
+    cal.add_component(_override(invite, occurrence))
     return cal.to_ical()
 
 
@@ -226,34 +243,68 @@ def occurrence_cancelled(invite: SeriesInvite, day: date) -> bytes:
     return cal.to_ical()
 
 
-def single(
-    *,
-    uid: str,
-    summary: str,
-    starts_at: datetime,
-    length_minutes: int,
-    place: str | None,
-    call_link: str | None,
-    url: str,
-    organizer: Person,
-    stamp: datetime,
-) -> bytes:
-    """One meeting on its own (a download from its page): METHOD:PUBLISH."""
-    cal = _calendar(Method.PUBLISH)
+class MeetingInvite(msgspec.Struct, frozen=True, kw_only=True):
+    """One meeting on its own: an extra meeting (its own UID, mailed) or a download of any meeting."""
+
+    uid: str
+    sequence: int
+    summary: str
+    starts_at: datetime  # aware
+    length_minutes: int
+    place: str | None = None
+    call_link: str | None = None
+    url: str  # the meeting's page in Pitstop
+    organizer: Person
+    attendees: Sequence[Person] = ()
+    stamp: datetime  # aware
+
+
+def meeting_event(invite: MeetingInvite, *, status: str = "CONFIRMED") -> Event:
     event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("sequence", 0)
-    event.add("summary", summary)
-    event.add("organizer", _address(organizer))
-    start = starts_at.astimezone(LONDON)
+    event.add("uid", invite.uid)
+    event.add("dtstamp", invite.stamp.astimezone(UTC))
+    event.add("sequence", invite.sequence)
+    event.add("summary", invite.summary)
+    event.add("organizer", _address(invite.organizer))
+    for person in invite.attendees:
+        event.add("attendee", _address(person, role="REQ-PARTICIPANT", rsvp=status != "CANCELLED"))
+    start = invite.starts_at.astimezone(LONDON)
     event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=length_minutes))
-    if place:
-        event.add("location", place)
-    event.add("description", description(place, call_link, url))
-    event.add("url", url)
-    event.add("status", "CONFIRMED")
+    event.add("dtend", start + timedelta(minutes=invite.length_minutes))
+    if invite.place:
+        event.add("location", invite.place)
+    event.add("description", description(invite.place, invite.call_link, invite.url))
+    event.add("url", invite.url)
+    event.add("status", status)
+    event.add("transp", "OPAQUE")
     event.add("class", "PRIVATE")
-    cal.add_component(event)
+    return event
+
+
+def meeting(invite: MeetingInvite, method: Method = Method.REQUEST) -> bytes:
+    """One meeting: its invite or update (REQUEST), or a download (PUBLISH)."""
+    cal = _calendar(method)
+    cal.add_component(meeting_event(invite))
+    return cal.to_ical()
+
+
+def meeting_cancelled(invite: MeetingInvite) -> bytes:
+    """One meeting on its own cancelled, to everyone or to one invitee who left (METHOD:CANCEL)."""
+    cal = _calendar(Method.CANCEL)
+    cal.add_component(meeting_event(invite, status="CANCELLED"))
+    return cal.to_ical()
+
+
+def feed(
+    series_events: Sequence[tuple[SeriesInvite, Sequence[Occurrence]]], meetings: Sequence[MeetingInvite]
+) -> bytes:
+    """A subscription feed (PUBLISH): whole series with their moved meetings, and meetings on their own."""
+    cal = _calendar(Method.PUBLISH)
+    cal.add("x-wr-calname", "Pitstop meetings")
+    for invite, overrides in series_events:
+        cal.add_component(_series_event(invite, sequence=invite.sequence, status="CONFIRMED"))
+        for occurrence in overrides:
+            cal.add_component(_override(invite, occurrence))
+    for one in meetings:
+        cal.add_component(meeting_event(one))
     return cal.to_ical()

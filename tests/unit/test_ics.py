@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
@@ -58,6 +59,15 @@ def test_the_series_invite_is_one_event_with_its_rule_exdates_and_invitees() -> 
     assert attendees == ["mailto:pat@police.example", "mailto:sam@care.example"]
     assert all(a.params["RSVP"] == "TRUE" for a in event["attendee"])
     assert str(event["organizer"]) == "mailto:pitstop@northfield.example"
+
+
+def test_a_series_set_up_on_a_weekend_starts_on_its_first_meeting_day() -> None:
+    # Many clients count DTSTART as a meeting even when the rule would not: it must be a meeting day.
+    saturday = ics.SeriesInvite(
+        **{**{f: getattr(INVITE, f) for f in INVITE.__struct_fields__}, "first_day": date(2027, 1, 2)}
+    )
+    _, [event] = read(ics.series(saturday))
+    assert event.decoded("dtstart") == datetime(2027, 1, 4, 9, 30, tzinfo=LONDON)  # Monday
 
 
 def test_an_invite_holds_only_the_meeting() -> None:
@@ -115,23 +125,58 @@ def test_a_cancelled_meeting_and_a_cancelled_series() -> None:
     assert str(event["attendee"]) == "mailto:sam@care.example"
 
 
-def test_a_single_meeting_download_is_published() -> None:
-    calendar, [event] = read(
-        ics.single(
-            uid="meeting-42@pitstop.example",
-            summary="Northfield daily pitstop",
-            starts_at=datetime(2027, 1, 5, 9, 30, tzinfo=UTC),
-            length_minutes=60,
-            place=None,
-            call_link="https://meet.northfield.example/pitstop",
-            url="https://pitstop.northfield.example/meetings/42",
-            organizer=INVITE.organizer,
-            stamp=INVITE.stamp,
-        )
-    )
+EXTRA = ics.MeetingInvite(
+    uid="meeting-42@pitstop.example",
+    sequence=3,
+    summary="Northfield daily pitstop",
+    starts_at=datetime(2027, 1, 5, 9, 30, tzinfo=UTC),
+    length_minutes=60,
+    call_link="https://meet.northfield.example/pitstop",
+    url="https://pitstop.northfield.example/meetings/42",
+    organizer=INVITE.organizer,
+    attendees=INVITE.attendees,
+    stamp=INVITE.stamp,
+)
+
+
+def test_a_single_meeting_download_is_published_without_invitees() -> None:
+    calendar, [event] = read(ics.meeting(msgspec.structs.replace(EXTRA, attendees=()), ics.Method.PUBLISH))
     assert str(calendar["method"]) == "PUBLISH"
     assert "attendee" not in event
+    assert "rrule" not in event
     assert event.decoded("dtstart") == datetime(2027, 1, 5, 9, 30, tzinfo=LONDON)
+
+
+def test_an_extra_meeting_is_its_own_event_invited_and_cancelled_by_its_uid() -> None:
+    calendar, [event] = read(ics.meeting(EXTRA))
+    assert str(calendar["method"]) == "REQUEST"
+    assert (str(event["uid"]), event["sequence"]) == (EXTRA.uid, 3)
+    assert [str(a) for a in event["attendee"]] == [f"mailto:{p.email}" for p in EXTRA.attendees]
+    assert all(a.params["RSVP"] == "TRUE" for a in event["attendee"])
+    calendar, [event] = read(ics.meeting_cancelled(EXTRA))
+    assert str(calendar["method"]) == "CANCEL"
+    assert (str(event["uid"]), str(event["status"])) == (EXTRA.uid, "CANCELLED")
+
+
+def test_a_re_sent_series_carries_its_moved_meetings_again() -> None:
+    moved = ics.Occurrence(
+        day=date(2027, 7, 7),
+        starts_at=datetime(2027, 7, 7, 14, 0, tzinfo=LONDON),
+        length_minutes=60,
+        url="https://pitstop.northfield.example/meetings/42",
+    )
+    _, [master, override] = read(ics.series(INVITE, overrides=[moved]))
+    assert str(master["uid"]) == str(override["uid"]) == INVITE.uid
+    assert master["sequence"] == override["sequence"] == INVITE.sequence
+    assert "recurrence-id" not in master
+    assert override.decoded("recurrence-id") == datetime(2027, 7, 7, 9, 30, tzinfo=LONDON)
+    assert override.decoded("dtstart") == datetime(2027, 7, 7, 14, 0, tzinfo=LONDON)
+
+
+def test_a_feed_holds_series_with_their_overrides_and_meetings_on_their_own() -> None:
+    calendar, events = read(ics.feed([(INVITE, [])], [EXTRA]))
+    assert str(calendar["method"]) == "PUBLISH"
+    assert [str(e["uid"]) for e in events] == [INVITE.uid, EXTRA.uid]
 
 
 def test_the_time_zone_rules_match_londons_clock_changes_for_years_to_come() -> None:
