@@ -72,6 +72,12 @@ class AuditAction(StrEnum):
     OBSERVER_ADDED = "observer_added"
     OUTBOX_VIEWED = "outbox_viewed"
     CALENDAR_DOWNLOADED = "calendar_downloaded"
+    MEETING_SERIES_ENDED = "meeting_series_ended"
+    CALENDAR_FEED_CREATED = "calendar_feed_created"
+    CALENDAR_FEED_REVOKED = "calendar_feed_revoked"
+    CALENDAR_FEED_READ = "calendar_feed_read"
+    MAIL_SENT = "mail_sent"
+    MAIL_GIVEN_UP = "mail_given_up"
 
     @property
     def label(self) -> str:

@@ -4,6 +4,10 @@
 - A series changed is re-sent to everyone with the same UID and a higher SEQUENCE; a change of its
   weekdays or start time ends the current UID the day before (UNTIL) and sends a new one.
 - A generated meeting moved is sent as an override of its occurrence; one cancelled as a CANCEL of it.
+  Every later copy of the series carries its moved meetings again, so no client loses them.
+- An extra meeting is not in the series' rule: it has its own UID (`meeting-{id}@...`), sent, moved
+  and cancelled on its own, with the meeting's version as its SEQUENCE.
+- A series ended is a CANCEL of its whole UID, and of its extra meetings still to come.
 - Closed days (bank holidays, closure days) and cancelled meetings are EXDATEs, two years ahead.
 
 Nothing here reads case data: only the series, its meetings' times and the invitees.
@@ -96,7 +100,6 @@ async def _invite(
         first,
     )
     closed |= {r["occurrence"] for r in cancelled}
-    partnership = await conn.fetchval("SELECT name FROM partnership WHERE id = $1", series.partnership_id)
     people = await meetings.invitees(conn, [series.id])
     return ics.SeriesInvite(
         uid=row["uid"],
@@ -104,17 +107,67 @@ async def _invite(
         summary=series.name,
         first_day=first,
         starts=row["starts_at"],
-        length_minutes=row["length_minutes"],
+        # The current UID follows the series' length; an ended one keeps the length it was sent with.
+        length_minutes=series.length_minutes if row["until"] is None else row["length_minutes"],
         weekdays=row["weekdays"],
         exdates=sorted(d for d in closed if first <= d <= last and d.isoweekday() in row["weekdays"]),
         until=row["until"],
         place=series.place,
         call_link=series.call_link,
         url=f"{site.base_url.rstrip('/')}/meetings",
-        organizer=ics.Person(name=f"{partnership} pitstop", email=site.mail_from),
+        organizer=await _organizer(conn, series.partnership_id, site),
         attendees=[ics.Person(name=p.name, email=p.email) for p in people],
         stamp=datetime.now(UTC),
     )
+
+
+def _occurrence_of(meeting: Meeting, site: Site) -> ics.Occurrence:
+    assert meeting.occurrence is not None
+    return ics.Occurrence(
+        day=meeting.occurrence,
+        starts_at=meeting.starts_at,
+        length_minutes=meeting.length_minutes,
+        place=meeting.place,
+        call_link=meeting.call_link,
+        url=_meeting_url(site, meeting),
+    )
+
+
+async def _overrides(conn: asyncpg.Connection, series_id: int, row: asyncpg.Record, site: Site) -> list[ics.Occurrence]:
+    """The moved meetings this UID covers, on days of its rule: they go with every copy of it."""
+    moved = await meetings.moved_meetings(conn, series_id, row["first_day"], row["until"])
+    return [_occurrence_of(m, site) for m in moved if m.occurrence and m.occurrence.isoweekday() in row["weekdays"]]
+
+
+def _meeting_url(site: Site, meeting: Meeting) -> str:
+    return f"{site.base_url.rstrip('/')}/meetings/{meeting.id}"
+
+
+async def _organizer(conn: asyncpg.Connection, partnership_id: int, site: Site) -> ics.Person:
+    partnership = await conn.fetchval("SELECT name FROM partnership WHERE id = $1", partnership_id)
+    return ics.Person(name=f"{partnership} pitstop", email=site.mail_from)
+
+
+async def _meeting_invite(
+    conn: asyncpg.Connection, meeting: Meeting, site: Site, attendees: list[ics.Person]
+) -> ics.MeetingInvite:
+    return ics.MeetingInvite(
+        uid=f"meeting-{meeting.id}@{site.domain}",
+        sequence=meeting.version,  # rises with every change to the meeting
+        summary=meeting.series_name,
+        starts_at=meeting.starts_at,
+        length_minutes=meeting.length_minutes,
+        place=meeting.place,
+        call_link=meeting.call_link,
+        url=_meeting_url(site, meeting),
+        organizer=await _organizer(conn, meeting.partnership_id, site),
+        attendees=attendees,
+        stamp=datetime.now(UTC),
+    )
+
+
+def _when(meeting: Meeting) -> str:
+    return meeting.starts_at.astimezone(LONDON).strftime("%A %-d %B %Y at %H:%M")
 
 
 def _body(series: Series, what: str) -> str:
@@ -148,28 +201,23 @@ def _today() -> date:
     return datetime.now(LONDON).date()
 
 
+def site() -> Site:
+    """This Pitstop's address and mailbox (a local default before start-up has set them)."""
+    return _site or Site(base_url="http://localhost:8000", mail_from="pitstop@localhost")
+
+
 async def series_file(conn: asyncpg.Connection, series: Series) -> bytes:
     """The series as a download (PUBLISH): the same UID as the invites, so it updates, never duplicates."""
-    site = _site or Site(base_url="http://localhost:8000", mail_from="pitstop@localhost")
-    row = await _current(conn, series, site, _today())
-    return ics.series(await _invite(conn, series, row, site), ics.Method.PUBLISH)
+    here = site()
+    row = await _current(conn, series, here, _today())
+    invite = await _invite(conn, series, row, here)
+    return ics.series(invite, ics.Method.PUBLISH, await _overrides(conn, series.id, row, here))
 
 
 async def meeting_file(conn: asyncpg.Connection, meeting: Meeting) -> bytes:
-    """One meeting as a download (PUBLISH), for someone who wants only that one in their calendar."""
-    site = _site or Site(base_url="http://localhost:8000", mail_from="pitstop@localhost")
-    partnership = await conn.fetchval("SELECT name FROM partnership WHERE id = $1", meeting.partnership_id)
-    return ics.single(
-        uid=f"meeting-{meeting.id}@{site.domain}",
-        summary=meeting.series_name,
-        starts_at=meeting.starts_at,
-        length_minutes=meeting.length_minutes,
-        place=meeting.place,
-        call_link=meeting.call_link,
-        url=f"{site.base_url.rstrip('/')}/meetings/{meeting.id}",
-        organizer=ics.Person(name=f"{partnership} pitstop", email=site.mail_from),
-        stamp=datetime.now(UTC),
-    )
+    """One meeting as a download (PUBLISH), for someone who wants only that one in their calendar. An extra
+    meeting's has the UID of its invite, so the two are one event."""
+    return ics.meeting(await _meeting_invite(conn, meeting, site(), []), ics.Method.PUBLISH)
 
 
 async def invitee_added(conn: asyncpg.Connection, series: Series, name: str, email: str) -> None:
@@ -181,19 +229,32 @@ async def invitee_removed(conn: asyncpg.Connection, series: Series, name: str, e
 
 
 async def _to_one(conn: asyncpg.Connection, series: Series, person: ics.Person, *, joining: bool) -> None:
-    """The series to one invitee: its invite when they join, its cancellation when they leave."""
+    """The series to one invitee (its invite when they join, its cancellation when they leave), and the
+    same for each extra meeting still to come."""
     if _site is None:
         return
     row = await _current(conn, series, _site, _today())
     invite = await _invite(conn, series, row, _site)
     if joining:
         kind, subject, what = "invite", f"Invitation: {series.name}", f"You are invited to {series.name}."
-        payload, method = ics.series(invite), ics.Method.REQUEST
+        payload = ics.series(invite, overrides=await _overrides(conn, series.id, row, _site))
+        method = ics.Method.REQUEST
     else:
         kind, subject = "cancellation", f"No longer invited: {series.name}"
         what = f"You are no longer invited to {series.name}."
         payload, method = ics.series_cancelled(invite, [person]), ics.Method.CANCEL
-    await _queue(conn, series, _mail([person], kind, subject, _body(series, what), payload, method), _site)
+    messages = _mail([person], kind, subject, _body(series, what), payload, method)
+    for extra in await meetings.extra_meetings(conn, [series.id], datetime.now(UTC)):
+        one = await _meeting_invite(conn, extra, _site, [person])
+        if joining:
+            payload, method = ics.meeting(one), ics.Method.REQUEST
+            what = f"You are invited to the extra meeting on {_when(extra)}."
+        else:
+            payload, method = ics.meeting_cancelled(one), ics.Method.CANCEL
+            what = f"You are no longer invited to the extra meeting on {_when(extra)}."
+        subject = f"{'Invitation' if joining else 'No longer invited'}: {series.name}, {_when(extra)}"
+        messages += _mail([person], kind, subject, _body(series, what), payload, method)
+    await _queue(conn, series, messages, _site)
 
 
 async def series_changed(conn: asyncpg.Connection, before: Series, after: Series) -> None:
@@ -213,20 +274,22 @@ async def series_changed(conn: asyncpg.Connection, before: Series, after: Series
         new_row = await _start(conn, after, _site, today)
         new = await _invite(conn, after, new_row, _site)
         what = f"{after.name} has new days or a new time from {today.strftime('%-d %B %Y')}."
+        if ended["until"] < ics.first_meeting_day(old):
+            # Changed before its first meeting: an UNTIL before DTSTART reads differently in each client,
+            # so the old UID is cancelled outright.
+            payload, method = ics.series_cancelled(old), ics.Method.CANCEL
+        else:
+            payload = ics.series(old, overrides=await _overrides(conn, after.id, ended, _site))
+            method = ics.Method.REQUEST
         messages = _mail(
-            list(old.attendees),
-            "invite_update",
-            f"Updated: {after.name}",
-            _body(after, what),
-            ics.series(old),
-            ics.Method.REQUEST,
+            list(old.attendees), "invite_update", f"Updated: {after.name}", _body(after, what), payload, method
         )
         messages += _mail(
             list(new.attendees),
             "invite",
             f"Invitation: {after.name} (new days or time)",
             _body(after, what),
-            ics.series(new),
+            ics.series(new, overrides=await _overrides(conn, after.id, new_row, _site)),
             ics.Method.REQUEST,
         )
         await _queue(conn, after, messages, _site)
@@ -243,7 +306,79 @@ async def series_changed(conn: asyncpg.Connection, before: Series, after: Series
             "invite_update",
             f"Updated: {after.name}",
             _body(after, f"{after.name} has changed."),
-            ics.series(invite),
+            ics.series(invite, overrides=await _overrides(conn, after.id, row, _site)),
+            ics.Method.REQUEST,
+        ),
+        _site,
+    )
+
+
+async def series_ended(conn: asyncpg.Connection, series: Series, extras: list[Meeting]) -> None:
+    """The series ended: a CANCEL of its whole UID to every invitee, and of each extra meeting to come."""
+    if _site is None:
+        return
+    row = await _current(conn, series, _site, _today())
+    sequence = await conn.fetchval(
+        "UPDATE series_invite SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence", row["id"]
+    )
+    invite = await _invite(conn, series, row, _site, sequence=sequence)
+    people = list(invite.attendees)
+    what = f"{series.name} has ended: there will be no more of its meetings."
+    messages = _mail(
+        people,
+        "cancellation",
+        f"Cancelled: {series.name}",
+        _body(series, what),
+        ics.series_cancelled(invite),
+        ics.Method.CANCEL,
+    )
+    for extra in extras:
+        messages += await _extra_cancellation(conn, series, extra, people)
+    await _queue(conn, series, messages, _site)
+
+
+async def _extra_cancellation(
+    conn: asyncpg.Connection, series: Series, extra: Meeting, people: list[ics.Person]
+) -> list[outbox.Outgoing]:
+    assert _site is not None
+    one = await _meeting_invite(conn, extra, _site, people)
+    return _mail(
+        people,
+        "cancellation",
+        f"Cancelled: {series.name} on {_when(extra)}",
+        _body(series, f"The extra meeting on {_when(extra)} is cancelled."),
+        ics.meeting_cancelled(one),
+        ics.Method.CANCEL,
+    )
+
+
+async def _extra(conn: asyncpg.Connection, meeting: Meeting) -> tuple[Series, list[ics.Person]] | None:
+    if _site is None or not meeting.extra:
+        return None
+    series = await meetings.series(conn, meeting.series_id)
+    assert series is not None
+    people = [ics.Person(name=p.name, email=p.email) for p in await meetings.invitees(conn, [series.id])]
+    return series, people
+
+
+async def extra_added(conn: asyncpg.Connection, meeting: Meeting, *, moved: bool = False) -> None:
+    """An extra meeting's own invite to the series' invitees; sent again, with a higher SEQUENCE, when moved."""
+    found = await _extra(conn, meeting)
+    if found is None or _site is None:
+        return
+    series, people = found
+    one = await _meeting_invite(conn, meeting, _site, people)
+    kind, subject = ("invite_update", "Moved") if moved else ("invite", "Invitation")
+    what = f"The extra meeting is {'now ' if moved else ''}on {_when(meeting)}."
+    await _queue(
+        conn,
+        series,
+        _mail(
+            people,
+            kind,
+            f"{subject}: {series.name}, {_when(meeting)}",
+            _body(series, what),
+            ics.meeting(one),
             ics.Method.REQUEST,
         ),
         _site,
@@ -252,7 +387,7 @@ async def series_changed(conn: asyncpg.Connection, before: Series, after: Series
 
 async def _occurrence(conn: asyncpg.Connection, meeting: Meeting) -> tuple[Series, asyncpg.Record] | None:
     if _site is None or meeting.occurrence is None:
-        return None  # an extra meeting is not part of the series' rule
+        return None
     series = await meetings.series(conn, meeting.series_id)
     row = await _covering(conn, meeting.series_id, meeting.occurrence)
     if series is None or row is None or meeting.occurrence.isoweekday() not in row["weekdays"]:
@@ -261,6 +396,12 @@ async def _occurrence(conn: asyncpg.Connection, meeting: Meeting) -> tuple[Serie
 
 
 async def occurrence_cancelled(conn: asyncpg.Connection, meeting: Meeting) -> None:
+    """A meeting cancelled: a CANCEL of its occurrence of the series, or of an extra meeting's own UID."""
+    if (extra := await _extra(conn, meeting)) is not None:
+        series, people = extra
+        assert _site is not None
+        await _queue(conn, series, await _extra_cancellation(conn, series, meeting, people), _site)
+        return
     found = await _occurrence(conn, meeting)
     if found is None or _site is None:
         return
@@ -285,6 +426,10 @@ async def occurrence_cancelled(conn: asyncpg.Connection, meeting: Meeting) -> No
 
 
 async def occurrence_moved(conn: asyncpg.Connection, meeting: Meeting) -> None:
+    """A meeting moved: an override of its occurrence of the series, or an extra meeting's update."""
+    if meeting.extra:
+        await extra_added(conn, meeting, moved=True)
+        return
     found = await _occurrence(conn, meeting)
     if found is None or _site is None:
         return
@@ -292,15 +437,6 @@ async def occurrence_moved(conn: asyncpg.Connection, meeting: Meeting) -> None:
     invite = await _invite(conn, series, row, _site)
     day = meeting.occurrence
     assert day is not None
-    moved = ics.Occurrence(
-        day=day,
-        starts_at=meeting.starts_at,
-        length_minutes=meeting.length_minutes,
-        place=meeting.place,
-        call_link=meeting.call_link,
-        url=f"{_site.base_url.rstrip('/')}/meetings/{meeting.id}",
-    )
-    new_time = meeting.starts_at.astimezone(LONDON).strftime("%A %-d %B %Y at %H:%M")
     await _queue(
         conn,
         series,
@@ -308,9 +444,51 @@ async def occurrence_moved(conn: asyncpg.Connection, meeting: Meeting) -> None:
             list(invite.attendees),
             "invite_update",
             f"Moved: {series.name} on {day.strftime('%-d %B')}",
-            _body(series, f"The meeting of {day.strftime('%A %-d %B')} is now on {new_time}."),
-            ics.moved(invite, moved),
+            _body(series, f"The meeting of {day.strftime('%A %-d %B')} is now on {_when(meeting)}."),
+            ics.moved(invite, _occurrence_of(meeting, _site)),
             ics.Method.REQUEST,
         ),
         _site,
     )
+
+
+FEED_HISTORY_DAYS = 35  # how far back a feed keeps meetings, so the last weeks' stay in the calendar
+
+
+async def user_feed(conn: asyncpg.Connection, partnership_id: int, user_id: int, email: str) -> bytes:
+    """A person's subscription feed (PUBLISH): the series they are invited to (or chair, or take the
+    minutes of), with their moved meetings, and their extra meetings. The same UIDs as the invites, so a
+    calendar that has both shows each meeting once. No invitees' names: a feed's address can travel."""
+    here = site()
+    series_ids = await conn.fetch(
+        """SELECT s.id FROM meeting_series s
+            WHERE s.partnership_id = $1 AND s.active
+              AND (s.chair_id = $2 OR s.minute_taker_id = $2
+                   OR EXISTS (SELECT 1 FROM series_invitee i
+                               WHERE i.series_id = s.id AND i.removed_at IS NULL AND i.email = lower($3)))
+            ORDER BY s.id""",
+        partnership_id,
+        user_id,
+        email,
+    )
+    today = _today()
+    since = today - timedelta(days=FEED_HISTORY_DAYS)
+    masters: list[tuple[ics.SeriesInvite, list[ics.Occurrence]]] = []
+    for found in series_ids:
+        series = await meetings.series(conn, found["id"])
+        assert series is not None
+        await _current(conn, series, here, today)  # a series never yet sent gets its UID now
+        rows = await conn.fetch(
+            f"""SELECT {_COLUMNS} FROM series_invite
+                 WHERE series_id = $1 AND (until IS NULL OR until >= $2) ORDER BY first_day""",  # noqa: S608
+            series.id,
+            since,
+        )
+        for row in rows:
+            invite = msgspec.structs.replace(await _invite(conn, series, row, here), attendees=())
+            masters.append((invite, await _overrides(conn, series.id, row, here)))
+    extras = await meetings.extra_meetings(
+        conn, [r["id"] for r in series_ids], datetime.combine(since, datetime.min.time(), tzinfo=LONDON)
+    )
+    singles = [await _meeting_invite(conn, m, here, []) for m in extras]
+    return ics.feed(masters, singles)

@@ -26,6 +26,9 @@ import aiosmtplib
 import asyncpg
 import msgspec
 
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
@@ -61,6 +64,7 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 class Queued(msgspec.Struct, frozen=True, kw_only=True):
     id: int
+    partnership_id: int
     message_id: str
     kind: str
     recipient_name: str | None
@@ -217,8 +221,8 @@ async def deliver_one(conn: asyncpg.Connection, config: SmtpConfig) -> bool:
     """Send the next due message, if any; whether there was one. Runs in its own transaction."""
     async with conn.transaction():
         row = await conn.fetchrow(
-            """SELECT id, message_id, kind, recipient_name, recipient, subject, body_text, calendar, calendar_method,
-                      attempts
+            """SELECT id, partnership_id, message_id, kind, recipient_name, recipient, subject, body_text, calendar,
+                      calendar_method, attempts
                  FROM mail_outbox
                 WHERE state = 'queued' AND next_attempt_at <= now()
                 ORDER BY next_attempt_at, id
@@ -244,13 +248,30 @@ async def deliver_one(conn: asyncpg.Connection, config: SmtpConfig) -> bool:
                 retry_after(attempts),
             )
             log.warning("mail not delivered", extra={"outbox_id": message.id, "error": _error(exc), "gave_up": failed})
+            if failed:
+                await _audit(conn, AuditAction.MAIL_GIVEN_UP, message)
             return True
         await conn.execute(
             "UPDATE mail_outbox SET state = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL "
             "WHERE id = $1",
             message.id,
         )
+        await _audit(conn, AuditAction.MAIL_SENT, message)
         return True
+
+
+async def _audit(conn: asyncpg.Connection, action: AuditAction, message: Queued) -> None:
+    """Sent by Pitstop (no user): the outbox row says to whom; the audit row names only the row and its kind."""
+    await audit.record(
+        conn,
+        action,
+        actor=None,
+        origin=audit.Origin(),
+        partnership_id=message.partnership_id,
+        record_type="mail_outbox",
+        record_id=message.id,
+        detail={"kind": message.kind, "attempts": message.attempts + 1},
+    )
 
 
 async def deliver_due(pool: asyncpg.Pool, config: SmtpConfig, *, most: int = 100) -> int:

@@ -76,6 +76,8 @@ class Series(msgspec.Struct, frozen=True, kw_only=True):
     chair_id: int | None
     minute_taker_id: int | None
     active: bool
+    ended_at: datetime | None = None
+    ended_reason: str | None = None
     version: int
     invitees: list[Invitee] = msgspec.field(default_factory=list)
 

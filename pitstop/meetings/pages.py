@@ -71,6 +71,7 @@ _NOTICES = {
     "added": "The meeting has been added.",
     "series": "The meeting series has been saved.",
     "invitee": "The invitees have been updated.",
+    "ended": "The series has ended. Its meetings still to come are cancelled.",
 }
 _STEPS = {"publish": "published", "start": "start", "end": "end"}
 
@@ -681,6 +682,28 @@ async def remove_invitee(
     return Redirect(path=f"/meetings/series/{series_id}?done=invitee#invitees", status_code=303)
 
 
+@post("/meetings/series/{series_id:int}/end", guards=[SERIES], include_in_schema=False)
+async def end_series(request: Request[Any, Any, Any], conn: Connection, series_id: RecordId) -> Template | Redirect:
+    form = await request.form()
+    reason = str(form.get("end_reason") or "")
+    try:
+        await service.end_series(
+            conn,
+            actor=current_identity(request),
+            series_id=series_id,
+            version=number(form.get("version")),
+            reason=reason,
+            origin=origin_of(request.scope),
+        )
+    except Invalid as invalid:
+        errors = {("end_reason" if k == "reason" else k): v for k, v in invalid.errors.items()}
+        values = {"end_reason": reason[:500]}
+        return await _series_page(request, conn, series_id, values=values, errors=errors, status=HTTP_400_BAD_REQUEST)
+    except Conflict:
+        return await _series_page(request, conn, series_id, conflict=True, status=HTTP_409_CONFLICT)
+    return Redirect(path=f"/meetings/series/{series_id}?done=ended", status_code=303)
+
+
 async def _calendar_file(
     request: Request[Any, Any, Any], conn: Connection, meeting_id: int, whole: bool
 ) -> Response[bytes]:
@@ -739,4 +762,5 @@ ROUTES = [
     series_update,
     add_invitee,
     remove_invitee,
+    end_series,
 ]

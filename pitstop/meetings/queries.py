@@ -22,7 +22,7 @@ from pitstop.meetings.schedule import Times
 
 _SERIES = (
     "id, partnership_id, name, weekdays, starts_at, length_minutes, cut_off, publish_at, place, call_link, "
-    "weeks_ahead, chair_id, minute_taker_id, active, version"
+    "weeks_ahead, chair_id, minute_taker_id, active, ended_at, ended_reason, version"
 )
 
 _MEETING = """m.id, m.partnership_id, m.series_id, s.name AS series_name, m.occurrence, m.starts_at, m.length_minutes,
@@ -501,3 +501,55 @@ async def coordinators(conn: asyncpg.Connection, partnership_id: int) -> list[tu
         partnership_id,
     )
     return [(r["id"], r["name"]) for r in rows]
+
+
+async def moved_meetings(conn: asyncpg.Connection, series_id: int, first: date, last: date | None) -> list[Meeting]:
+    """Generated meetings of [first, last] moved from the series' time and not cancelled: the overrides
+    that go with every copy of the series' invite."""
+    rows = await conn.fetch(
+        f"""SELECT {_MEETING}
+             WHERE m.series_id = $1 AND m.occurrence >= $2 AND ($3::date IS NULL OR m.occurrence <= $3)
+               AND m.moved_reason IS NOT NULL AND m.state <> 'cancelled'
+             ORDER BY m.occurrence""",
+        series_id,
+        first,
+        last,
+    )
+    return to_structs(rows, Meeting)
+
+
+async def extra_meetings(conn: asyncpg.Connection, series_ids: Sequence[int], since: datetime) -> list[Meeting]:
+    """Extra meetings of these series starting from `since`, not cancelled: each has its own invite."""
+    rows = await conn.fetch(
+        f"""SELECT {_MEETING}
+             WHERE m.series_id = ANY($1::bigint[]) AND m.occurrence IS NULL AND m.starts_at >= $2
+               AND m.state <> 'cancelled'
+             ORDER BY m.starts_at, m.id""",
+        list(series_ids),
+        since,
+    )
+    return to_structs(rows, Meeting)
+
+
+async def meetings_to_come(conn: asyncpg.Connection, series_id: int, after: datetime) -> list[Meeting]:
+    """The series' meetings (generated and extra) that have not started and are not cancelled, latest first."""
+    rows = await conn.fetch(
+        f"""SELECT {_MEETING}
+             WHERE m.series_id = $1 AND m.state IN ('scheduled', 'agenda_published') AND m.starts_at > $2
+             ORDER BY m.starts_at DESC, m.id DESC""",
+        series_id,
+        after,
+    )
+    return to_structs(rows, Meeting)
+
+
+async def end_series(conn: asyncpg.Connection, series_id: int, version: int, reason: str) -> bool:
+    status = await conn.execute(
+        """UPDATE meeting_series SET active = false, ended_at = now(), ended_reason = $3, version = version + 1,
+                  updated_at = now()
+            WHERE id = $1 AND version = $2 AND active""",
+        series_id,
+        version,
+        reason,
+    )
+    return status == "UPDATE 1"

@@ -97,6 +97,8 @@ async def _series_to_change(conn: asyncpg.Connection, actor: Identity, series_id
     current = await series(conn, actor, series_id, lock=True)
     if version != current.version:
         raise Conflict("the meeting series changed since it was opened", current=current)
+    if not current.active:
+        raise Invalid({"name": "This series has ended. Set up a new series to meet again"})
     return current
 
 
@@ -207,6 +209,42 @@ async def remove_invitee(
         record_type="meeting_series",
         record_id=series_id,
         detail={"invitee_id": invitee_id},
+    )
+
+
+async def end_series(
+    conn: asyncpg.Connection, *, actor: Identity, series_id: int, version: int, reason: str, origin: audit.Origin
+) -> None:
+    """End a series: no more meetings are generated, those still to come are cancelled (their items
+    return to the screening queue), and calendars get one cancellation of the whole series."""
+    current = await _series_to_change(conn, actor, series_id, version)
+    if not reason.strip():
+        raise Invalid({"reason": "Enter why the series is ending"})
+    if len(reason.strip()) > 500:
+        raise Invalid({"reason": "The reason must be 500 characters or fewer"})
+    cancelled: list[Meeting] = []
+    # Latest first: each one's items find no later meeting of the series open, so they go back to the queue.
+    for listed in await queries.meetings_to_come(conn, series_id, datetime.now(UTC)):
+        meeting = await queries.meeting(conn, listed.id, lock=True)
+        assert meeting is not None
+        await _cancel(conn, meeting, f"The series has ended: {reason.strip()}", actor.user_id, notify=False)
+        done = await queries.meeting(conn, listed.id)
+        assert done is not None
+        cancelled.append(done)
+        await audit.record(
+            conn, AuditAction.MEETING_CANCELLED, actor=actor, origin=origin, record_type="meeting", record_id=done.id
+        )
+    if not await queries.end_series(conn, series_id, version, reason.strip()):
+        raise Conflict("the meeting series changed since it was opened", current=current)
+    await invites.series_ended(conn, current, [m for m in cancelled if m.extra])
+    await audit.record(
+        conn,
+        AuditAction.MEETING_SERIES_ENDED,
+        actor=actor,
+        origin=origin,
+        record_type="meeting_series",
+        record_id=series_id,
+        detail={"meetings_cancelled": len(cancelled)},
     )
 
 
@@ -470,13 +508,20 @@ async def add_extra(
     )
     added = await queries.meeting(conn, meeting_id)
     assert added is not None
+    await invites.extra_added(conn, added)
     return added
 
 
-async def _cancel(conn: asyncpg.Connection, found: Meeting, reason: str, user_id: int | None) -> None:
-    """Cancel a meeting; its open items go to the next open meeting (or back to the queue)."""
+async def _cancel(
+    conn: asyncpg.Connection, found: Meeting, reason: str, user_id: int | None, *, notify: bool = True
+) -> None:
+    """Cancel a meeting; its open items go to the next open meeting (or back to the queue). `notify`
+    False: the caller sends calendars one cancellation for many (a series ending)."""
     await queries.set_state(conn, found.id, MeetingState.CANCELLED, user_id, reason)
-    await invites.occurrence_cancelled(conn, found)
+    if notify:
+        cancelled = await queries.meeting(conn, found.id)
+        assert cancelled is not None
+        await invites.occurrence_cancelled(conn, cancelled)  # its version, and so SEQUENCE, is the latest
     following = await agenda.next_open(conn, found)
     ids = [row.id for row in await agenda.queries.items(conn, found.id, open_only=True)]
     await agenda.carry(conn, found, ids, following, ItemState.MOVED, None, user_id)

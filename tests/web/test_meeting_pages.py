@@ -391,3 +391,31 @@ async def test_a_meeting_and_its_series_download_as_calendar_files_without_case_
     assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE action = 'calendar_downloaded'") == 2
     # Not published yet: an agency member cannot have it.
     assert (await people.use("agency_member").get(f"/meetings/{meeting}/meeting.ics")).status_code == 404
+
+
+async def test_a_coordinator_ends_a_series_with_a_reason_and_its_meetings_to_come_are_cancelled(
+    people: factories.Browsers, owner: asyncpg.Connection, world: factories.World
+) -> None:
+    made = await series(owner, world, datetime.now(UTC).date())
+    client = people.use("coordinator")
+    path = f"/meetings/series/{made.id}"
+    page = await client.get(path)
+    assert "End this series" in page.text
+    version = version_of(page.text)
+    no_reason = await form_post(client, f"{path}/end", {"version": version, "end_reason": "  "}, path)
+    assert no_reason.status_code == 400
+    assert error_links(no_reason.text) == ["end_reason"]
+    assert "Enter why the series is ending" in no_reason.text
+    assert await owner.fetchval("SELECT active FROM meeting_series WHERE id = $1", made.id)
+    stale = await form_post(client, f"{path}/end", {"version": "1", "end_reason": "Merged"}, path)
+    assert stale.status_code == 409
+    ended = await form_post(client, f"{path}/end", {"version": version, "end_reason": "Merged with the MASH"}, path)
+    assert ended.status_code == 303
+    page = await client.get(ended.headers["location"])
+    assert "The series has ended" in page.text
+    assert "Merged with the MASH" in page.text
+    assert "Save the series" not in page.text  # nothing left to change
+    assert "Ended" in (await client.get("/meetings/series")).text
+    assert not await owner.fetchval(
+        "SELECT count(*) FROM meeting WHERE series_id = $1 AND starts_at > now() AND state <> 'cancelled'", made.id
+    )
