@@ -25,12 +25,13 @@ STARTUP_SECONDS = 60
 
 
 class Service:
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, settings: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {k: v for k, v in os.environ.items() if not k.startswith("PITSTOP_")}
         env |= {"PITSTOP_DATA_DIR": str(data_dir), "PITSTOP_PORT": str(self.port), "PITSTOP_ENV": "development"}
+        env |= settings or {}
         self.env = env
         with log.open("ab") as out:
             self.process = subprocess.Popen(
