@@ -28,6 +28,7 @@ from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.invites import pages as invite_pages
 from pitstop.invites import service as invites
 from pitstop.mail import outbox
 from pitstop.mail import pages as mail_pages
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *meeting_pages.ROUTES,
             *agenda_pages.ROUTES,
             *mail_pages.ROUTES,
+            *invite_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

@@ -86,13 +86,20 @@ def request_middleware(app: ASGIApp, authenticate: Authenticate | None = None) -
                 access_log.write(
                     request_id=request_id,
                     method=scope["method"],
-                    path=path,
+                    path=loggable(path),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
             request_id_var.reset(token)
 
     return middleware
+
+
+def loggable(path: str) -> str:
+    """The path as it may be logged: a calendar feed's address is its only credential, so it is hidden."""
+    if path.startswith("/calendar/") and path.count("/") == 2 and path.endswith(".ics"):
+        return "/calendar/{secret}.ics"
+    return path
 
 
 def _static_headers(headers: list[tuple[bytes, bytes]], query: bytes, request_id: tuple[bytes, bytes]) -> list:

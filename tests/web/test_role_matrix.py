@@ -26,6 +26,7 @@ from tests import factories, meeting_helpers
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # any role
+FEED_TOKEN = "feed token"  # the address's secret is the only credential: without a valid one, 404 to all
 ADMIN = frozenset({Role.ADMIN})
 MANAGER = frozenset({Role.MANAGER})
 CALENDAR_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN})
@@ -52,6 +53,10 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
     ("POST", "/session/keep-alive"): SIGNED_IN,
+    ("GET", "/account/calendar-feed"): SIGNED_IN,
+    ("POST", "/account/calendar-feed"): SIGNED_IN,
+    ("POST", "/account/calendar-feed/revoke"): SIGNED_IN,
+    ("GET", "/calendar/{name}"): FEED_TOKEN,
     ("GET", "/api/v1/me"): SIGNED_IN,
     ("GET", "/admin/users"): ADMIN,
     ("GET", "/admin/users/new"): ADMIN,
@@ -133,6 +138,7 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/meetings/series/{series_id}"): MEETING_SETUP,
     ("POST", "/meetings/series/{series_id}/invitees"): MEETING_SETUP,
     ("POST", "/meetings/series/{series_id}/invitees/{invitee_id}/remove"): MEETING_SETUP,
+    ("POST", "/meetings/series/{series_id}/end"): MEETING_SETUP,
     ("GET", "/admin/outbox"): ADMIN,
     ("GET", "/admin/agenda-rules"): MEETING_SETUP,
     ("POST", "/admin/agenda-rules"): MEETING_SETUP,
@@ -317,6 +323,7 @@ async def test_each_role_gets_what_the_matrix_says(
     }
     own["person_id"] = await victim(owner, own["notification_id"])
     own |= await a_meeting(owner, world, "north", own["notification_id"])
+    own["name"] = "no-such-feed-token-anywhere.ics"  # type: ignore[assignment]
     failures = []
     for (method, pattern), allowed in MATRIX.items():
         if pattern in ("/sign-in",) or (method, pattern) == ("POST", "/sign-out"):
@@ -326,7 +333,9 @@ async def test_each_role_gets_what_the_matrix_says(
             client = people.use(who)
             token = await csrf_for(client, who != "anonymous")
             status, location = await call(client, method, path, token, pattern)
-            if who == "anonymous":
+            if allowed == FEED_TOKEN:
+                ok = status == 404
+            elif who == "anonymous":
                 if allowed == PUBLIC:
                     ok = status < 400
                 elif path.startswith("/api/"):
@@ -364,7 +373,7 @@ async def test_records_of_another_partnership_are_404_for_roles_that_may_use_the
     missing = dict.fromkeys(theirs, 999_999)
     failures = []
     for (method, pattern), allowed in MATRIX.items():
-        if "{" not in pattern:
+        if "{" not in pattern or allowed == FEED_TOKEN:
             continue
         for role in allowed:  # type: ignore[union-attr]
             client = people.use(role.value)
