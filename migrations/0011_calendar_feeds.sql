@@ -1,3 +1,6 @@
+-- An ended invite UID keeps the length the series had when it ended (pitstop.invites).
+GRANT UPDATE (length_minutes) ON series_invite TO pitstop_app;
+
 -- Ending a meeting series (its future meetings are cancelled and calendars get a CANCEL of its UID),
 -- and personal calendar subscription feeds (pitstop.invites.feeds).
 ALTER TABLE meeting_series ADD COLUMN ended_at timestamptz;

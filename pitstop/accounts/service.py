@@ -257,9 +257,12 @@ async def set_active(
         raise Conflict("user changed", current=current)
     ended = revoked = 0
     if not active:
-        # Signed out, and their API tokens revoked: reactivating someone must not revive a token.
+        # Signed out, their API tokens and calendar feed revoked: reactivating someone must not revive them.
         ended = await queries.delete_user_sessions(conn, user_id)
         revoked = await queries.revoke_user_tokens(conn, user_id, actor.user_id)
+        await conn.execute(
+            "UPDATE calendar_feed SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+        )
     await audit.record(
         conn,
         AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,

@@ -16,7 +16,7 @@ Nothing here reads case data: only the series, its meetings' times and the invit
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 import msgspec
@@ -54,20 +54,31 @@ def configure(site: Site | None) -> None:
 _COLUMNS = "id, uid, sequence, first_day, until, weekdays, starts_at, length_minutes"
 
 
-async def _current(conn: asyncpg.Connection, series: Series, site: Site, today: date) -> asyncpg.Record:
+def _cut(starts: time, now: datetime | None = None) -> date:
+    """The first day a new rule covers: today if today's meeting at `starts` is still to come, else
+    tomorrow. A calendar never gets a meeting that had already begun (or never was) under a new rule,
+    and a rule changed at midday keeps the morning's meeting in the old one."""
+    moment = (now or datetime.now(UTC)).astimezone(LONDON)
+    return moment.date() if moment.time() < starts else moment.date() + timedelta(days=1)
+
+
+async def _current(conn: asyncpg.Connection, series: Series, site: Site) -> asyncpg.Record:
+    """The UID the series is sent under now; the first one is started on first use."""
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM series_invite WHERE series_id = $1 AND until IS NULL",  # noqa: S608
         series.id,
     )
     if row is not None:
         return row
-    return await _start(conn, series, site, today)
+    return await _start(conn, series, site, _cut(series.starts_at))
 
 
 async def _start(conn: asyncpg.Connection, series: Series, site: Site, first_day: date) -> asyncpg.Record:
-    return await conn.fetchrow(
-        f"""INSERT INTO series_invite (partnership_id, series_id, uid, first_day, weekdays, starts_at, length_minutes)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}""",  # noqa: S608
+    # A download or a feed read may start the first UID while a coordinator's change does: whoever
+    # inserts second takes the row the first made (the partial unique index waits for its commit).
+    await conn.execute(
+        """INSERT INTO series_invite (partnership_id, series_id, uid, first_day, weekdays, starts_at, length_minutes)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (series_id) WHERE until IS NULL DO NOTHING""",
         series.partnership_id,
         series.id,
         f"series-{uuid.uuid4().hex}@{site.domain}",
@@ -76,6 +87,29 @@ async def _start(conn: asyncpg.Connection, series: Series, site: Site, first_day
         series.starts_at,
         series.length_minutes,
     )
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM series_invite WHERE series_id = $1 AND until IS NULL",  # noqa: S608
+        series.id,
+    )
+
+
+async def _rows(conn: asyncpg.Connection, series: Series, site: Site, since: date) -> list[asyncpg.Record]:
+    """The UIDs a calendar should hold for the series from `since`: the current one (started if need be,
+    while the series is active) and those ended on or after `since`."""
+    if series.active:
+        await _current(conn, series, site)
+    return await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM series_invite
+             WHERE series_id = $1 AND (until IS NULL OR until >= $2) ORDER BY first_day""",  # noqa: S608
+        series.id,
+        since,
+    )
+
+
+def _never_met(invite: ics.SeriesInvite) -> bool:
+    """An ended UID whose last day is before its first meeting day: cancelled outright, since an UNTIL
+    before DTSTART reads differently in each client."""
+    return invite.until is not None and invite.until < ics.first_meeting_day(invite)
 
 
 async def _covering(conn: asyncpg.Connection, series_id: int, day: date) -> asyncpg.Record | None:
@@ -133,10 +167,12 @@ def _occurrence_of(meeting: Meeting, site: Site) -> ics.Occurrence:
     )
 
 
-async def _overrides(conn: asyncpg.Connection, series_id: int, row: asyncpg.Record, site: Site) -> list[ics.Occurrence]:
-    """The moved meetings this UID covers, on days of its rule: they go with every copy of it."""
-    moved = await meetings.moved_meetings(conn, series_id, row["first_day"], row["until"])
-    return [_occurrence_of(m, site) for m in moved if m.occurrence and m.occurrence.isoweekday() in row["weekdays"]]
+async def _overrides(conn: asyncpg.Connection, series: Series, row: asyncpg.Record, site: Site) -> list[ics.Occurrence]:
+    """The meetings this UID covers that are not at its rule's time or length (moved, or kept when the
+    series changed): they go with every copy of it."""
+    length = series.length_minutes if row["until"] is None else row["length_minutes"]
+    found = await meetings.meetings_off_rule(conn, series.id, row["first_day"], row["until"], row["starts_at"], length)
+    return [_occurrence_of(m, site) for m in found if m.occurrence and m.occurrence.isoweekday() in row["weekdays"]]
 
 
 def _meeting_url(site: Site, meeting: Meeting) -> str:
@@ -209,9 +245,12 @@ def site() -> Site:
 async def series_file(conn: asyncpg.Connection, series: Series) -> bytes:
     """The series as a download (PUBLISH): the same UID as the invites, so it updates, never duplicates."""
     here = site()
-    row = await _current(conn, series, here, _today())
-    invite = await _invite(conn, series, row, here)
-    return ics.series(invite, ics.Method.PUBLISH, await _overrides(conn, series.id, row, here))
+    masters = []
+    for row in await _rows(conn, series, here, date.min):
+        invite = await _invite(conn, series, row, here)
+        if not _never_met(invite):
+            masters.append((invite, await _overrides(conn, series, row, here)))
+    return ics.feed(masters[-1:], [])  # the UID in use (or the last, for an ended series)
 
 
 async def meeting_file(conn: asyncpg.Connection, meeting: Meeting) -> bytes:
@@ -233,11 +272,11 @@ async def _to_one(conn: asyncpg.Connection, series: Series, person: ics.Person, 
     same for each extra meeting still to come."""
     if _site is None:
         return
-    row = await _current(conn, series, _site, _today())
+    row = await _current(conn, series, _site)
     invite = await _invite(conn, series, row, _site)
     if joining:
         kind, subject, what = "invite", f"Invitation: {series.name}", f"You are invited to {series.name}."
-        payload = ics.series(invite, overrides=await _overrides(conn, series.id, row, _site))
+        payload = ics.series(invite, overrides=await _overrides(conn, series, row, _site))
         method = ics.Method.REQUEST
     else:
         kind, subject = "cancellation", f"No longer invited: {series.name}"
@@ -257,81 +296,105 @@ async def _to_one(conn: asyncpg.Connection, series: Series, person: ics.Person, 
     await _queue(conn, series, messages, _site)
 
 
-async def series_changed(conn: asyncpg.Connection, before: Series, after: Series) -> None:
-    """Re-send a changed series; a new rule (weekdays or start time) ends the old UID and starts another."""
+async def _end_row(conn: asyncpg.Connection, series: Series, row: asyncpg.Record, until: date) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""UPDATE series_invite SET until = $2, sequence = sequence + 1, length_minutes = $3
+             WHERE id = $1 RETURNING {_COLUMNS}""",  # noqa: S608
+        row["id"],
+        max(until, row["first_day"] - timedelta(days=1)),
+        series.length_minutes,  # as it was sent until now
+    )
+
+
+async def _ended_copy(conn: asyncpg.Connection, series: Series, row: asyncpg.Record) -> tuple[bytes, ics.Method]:
+    """An ended UID as calendars get it: its rule with UNTIL (the meetings held stay in calendars), or a
+    CANCEL when it never had a meeting."""
+    assert _site is not None
+    invite = await _invite(conn, series, row, _site)
+    if _never_met(invite):
+        return ics.series_cancelled(invite), ics.Method.CANCEL
+    return ics.series(invite, overrides=await _overrides(conn, series, row, _site)), ics.Method.REQUEST
+
+
+class Change(msgspec.Struct, frozen=True):
+    """What `series_changing` did to the series' UIDs, for `series_changed` to send."""
+
+    ended_id: int | None  # the UID ended by a new rule, or None: the same UID, one SEQUENCE higher
+
+
+async def series_changing(conn: asyncpg.Connection, before: Series, after: Series) -> Change | None:
+    """Before the series' meetings follow a change: a new rule (weekdays or start time) ends the current
+    UID and starts another, so the days it drops are not cancelled one by one under the old one."""
     if _site is None:
+        return None
+    row = await _current(conn, before, _site)
+    if sorted(after.weekdays) == sorted(row["weekdays"]) and after.starts_at == row["starts_at"]:
+        await conn.execute("UPDATE series_invite SET sequence = sequence + 1 WHERE id = $1", row["id"])
+        return Change(ended_id=None)
+    cut = _cut(after.starts_at)
+    ended = await _end_row(conn, before, row, cut - timedelta(days=1))
+    await _start(conn, after, _site, cut)
+    return Change(ended_id=ended["id"])
+
+
+async def series_changed(conn: asyncpg.Connection, before: Series, after: Series, change: Change | None) -> None:
+    """Re-send a changed series, once its meetings follow the change (so the overrides are right).
+    Extra meetings take the series' name, place and call link, so a change of those re-sends them too."""
+    if _site is None or change is None:
         return
-    today = _today()
-    row = await _current(conn, before, _site, today)
-    rule_changed = sorted(after.weekdays) != sorted(row["weekdays"]) or after.starts_at != row["starts_at"]
-    if rule_changed:
-        ended = await conn.fetchrow(
-            f"UPDATE series_invite SET until = $2, sequence = sequence + 1 WHERE id = $1 RETURNING {_COLUMNS}",  # noqa: S608
-            row["id"],
-            max(today - timedelta(days=1), row["first_day"] - timedelta(days=1)),
-        )
-        old = await _invite(conn, after, ended, _site)
-        new_row = await _start(conn, after, _site, today)
-        new = await _invite(conn, after, new_row, _site)
-        what = f"{after.name} has new days or a new time from {today.strftime('%-d %B %Y')}."
-        if ended["until"] < ics.first_meeting_day(old):
-            # Changed before its first meeting: an UNTIL before DTSTART reads differently in each client,
-            # so the old UID is cancelled outright.
-            payload, method = ics.series_cancelled(old), ics.Method.CANCEL
-        else:
-            payload = ics.series(old, overrides=await _overrides(conn, after.id, ended, _site))
-            method = ics.Method.REQUEST
+    row = await _current(conn, after, _site)
+    invite = await _invite(conn, after, row, _site)
+    people = list(invite.attendees)
+    payload = ics.series(invite, overrides=await _overrides(conn, after, row, _site))
+    if change.ended_id is not None:
+        ended = await conn.fetchrow(f"SELECT {_COLUMNS} FROM series_invite WHERE id = $1", change.ended_id)  # noqa: S608
+        old_payload, old_method = await _ended_copy(conn, after, ended)
+        what = f"{after.name} has new days or a new time from {row['first_day'].strftime('%-d %B %Y')}."
+        messages = _mail(people, "invite_update", f"Updated: {after.name}", _body(after, what), old_payload, old_method)
+        subject = f"Invitation: {after.name} (new days or time)"
+        messages += _mail(people, "invite", subject, _body(after, what), payload, ics.Method.REQUEST)
+    else:
+        what = f"{after.name} has changed."
         messages = _mail(
-            list(old.attendees), "invite_update", f"Updated: {after.name}", _body(after, what), payload, method
+            people, "invite_update", f"Updated: {after.name}", _body(after, what), payload, ics.Method.REQUEST
         )
-        messages += _mail(
-            list(new.attendees),
-            "invite",
-            f"Invitation: {after.name} (new days or time)",
-            _body(after, what),
-            ics.series(new, overrides=await _overrides(conn, after.id, new_row, _site)),
-            ics.Method.REQUEST,
-        )
-        await _queue(conn, after, messages, _site)
-        return
-    sequence = await conn.fetchval(
-        "UPDATE series_invite SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence", row["id"]
-    )
-    invite = await _invite(conn, after, row, _site, sequence=sequence)
-    await _queue(
-        conn,
-        after,
-        _mail(
-            list(invite.attendees),
-            "invite_update",
-            f"Updated: {after.name}",
-            _body(after, f"{after.name} has changed."),
-            ics.series(invite, overrides=await _overrides(conn, after.id, row, _site)),
-            ics.Method.REQUEST,
-        ),
-        _site,
-    )
+    if (before.name, before.place, before.call_link) != (after.name, after.place, after.call_link):
+        for extra in await meetings.extra_meetings(conn, [after.id], datetime.now(UTC)):
+            await meetings.bump(conn, extra.id)  # a higher SEQUENCE for its invite
+            changed = await meetings.meeting(conn, extra.id)
+            assert changed is not None
+            one = await _meeting_invite(conn, changed, _site, people)
+            what = f"The extra meeting on {_when(changed)} has changed."
+            subject = f"Updated: {after.name}, {_when(changed)}"
+            messages += _mail(
+                people, "invite_update", subject, _body(after, what), ics.meeting(one), ics.Method.REQUEST
+            )
+    await _queue(conn, after, messages, _site)
 
 
 async def series_ended(conn: asyncpg.Connection, series: Series, extras: list[Meeting]) -> None:
-    """The series ended: a CANCEL of its whole UID to every invitee, and of each extra meeting to come."""
+    """The series ended: its UID ends on the day of its last meeting held (a CANCEL if it had none), so
+    calendars keep the meetings that happened and show none to come; each extra meeting to come is
+    cancelled."""
     if _site is None:
         return
-    row = await _current(conn, series, _site, _today())
-    sequence = await conn.fetchval(
-        "UPDATE series_invite SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence", row["id"]
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM series_invite WHERE series_id = $1 AND until IS NULL",  # noqa: S608
+        series.id,
     )
-    invite = await _invite(conn, series, row, _site, sequence=sequence)
-    people = list(invite.attendees)
+    if row is None:
+        return  # never sent: no calendar has it
+    last_held = await conn.fetchval(
+        """SELECT max(occurrence) FROM meeting
+            WHERE series_id = $1 AND occurrence IS NOT NULL AND state <> 'cancelled' AND starts_at <= now()""",
+        series.id,
+    )
+    ended = await _end_row(conn, series, row, last_held or row["first_day"] - timedelta(days=1))
+    payload, method = await _ended_copy(conn, series, ended)
+    people = [ics.Person(name=p.name, email=p.email) for p in await meetings.invitees(conn, [series.id])]
     what = f"{series.name} has ended: there will be no more of its meetings."
-    messages = _mail(
-        people,
-        "cancellation",
-        f"Cancelled: {series.name}",
-        _body(series, what),
-        ics.series_cancelled(invite),
-        ics.Method.CANCEL,
-    )
+    kind = "cancellation" if method is ics.Method.CANCEL else "invite_update"
+    messages = _mail(people, kind, f"Ended: {series.name}", _body(series, what), payload, method)
     for extra in extras:
         messages += await _extra_cancellation(conn, series, extra, people)
     await _queue(conn, series, messages, _site)
@@ -457,12 +520,13 @@ FEED_HISTORY_DAYS = 35  # how far back a feed keeps meetings, so the last weeks'
 
 async def user_feed(conn: asyncpg.Connection, partnership_id: int, user_id: int, email: str) -> bytes:
     """A person's subscription feed (PUBLISH): the series they are invited to (or chair, or take the
-    minutes of), with their moved meetings, and their extra meetings. The same UIDs as the invites, so a
-    calendar that has both shows each meeting once. No invitees' names: a feed's address can travel."""
+    minutes of), ended ones included for their last weeks, with their meetings off the rule, and their
+    extra meetings. The same UIDs as the invites, so a calendar that has both shows each meeting once.
+    No invitees' names: a feed's address can travel."""
     here = site()
-    series_ids = await conn.fetch(
+    found = await conn.fetch(
         """SELECT s.id FROM meeting_series s
-            WHERE s.partnership_id = $1 AND s.active
+            WHERE s.partnership_id = $1
               AND (s.chair_id = $2 OR s.minute_taker_id = $2
                    OR EXISTS (SELECT 1 FROM series_invitee i
                                WHERE i.series_id = s.id AND i.removed_at IS NULL AND i.email = lower($3)))
@@ -471,24 +535,17 @@ async def user_feed(conn: asyncpg.Connection, partnership_id: int, user_id: int,
         user_id,
         email,
     )
-    today = _today()
-    since = today - timedelta(days=FEED_HISTORY_DAYS)
+    since = _today() - timedelta(days=FEED_HISTORY_DAYS)
     masters: list[tuple[ics.SeriesInvite, list[ics.Occurrence]]] = []
-    for found in series_ids:
-        series = await meetings.series(conn, found["id"])
+    for row_id in found:
+        series = await meetings.series(conn, row_id["id"])
         assert series is not None
-        await _current(conn, series, here, today)  # a series never yet sent gets its UID now
-        rows = await conn.fetch(
-            f"""SELECT {_COLUMNS} FROM series_invite
-                 WHERE series_id = $1 AND (until IS NULL OR until >= $2) ORDER BY first_day""",  # noqa: S608
-            series.id,
-            since,
-        )
-        for row in rows:
+        for row in await _rows(conn, series, here, since):
             invite = msgspec.structs.replace(await _invite(conn, series, row, here), attendees=())
-            masters.append((invite, await _overrides(conn, series.id, row, here)))
+            if not _never_met(invite):
+                masters.append((invite, await _overrides(conn, series, row, here)))
     extras = await meetings.extra_meetings(
-        conn, [r["id"] for r in series_ids], datetime.combine(since, datetime.min.time(), tzinfo=LONDON)
+        conn, [r["id"] for r in found], datetime.combine(since, time(0), tzinfo=LONDON)
     )
     singles = [await _meeting_invite(conn, m, here, []) for m in extras]
     return ics.feed(masters, singles)

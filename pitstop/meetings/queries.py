@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import asyncpg
 import msgspec
@@ -503,17 +503,24 @@ async def coordinators(conn: asyncpg.Connection, partnership_id: int) -> list[tu
     return [(r["id"], r["name"]) for r in rows]
 
 
-async def moved_meetings(conn: asyncpg.Connection, series_id: int, first: date, last: date | None) -> list[Meeting]:
-    """Generated meetings of [first, last] moved from the series' time and not cancelled: the overrides
-    that go with every copy of the series' invite."""
+async def meetings_off_rule(
+    conn: asyncpg.Connection, series_id: int, first: date, last: date | None, starts: time, length_minutes: int
+) -> list[Meeting]:
+    """Generated meetings of [first, last], not cancelled, that are not at the rule's London time and
+    length (moved, or kept at their time when the series changed): the overrides that go with every copy
+    of the series' invite."""
     rows = await conn.fetch(
         f"""SELECT {_MEETING}
              WHERE m.series_id = $1 AND m.occurrence >= $2 AND ($3::date IS NULL OR m.occurrence <= $3)
-               AND m.moved_reason IS NOT NULL AND m.state <> 'cancelled'
+               AND m.state <> 'cancelled'
+               AND (m.starts_at <> ((m.occurrence + $4::time) AT TIME ZONE 'Europe/London')
+                    OR m.length_minutes <> $5)
              ORDER BY m.occurrence""",
         series_id,
         first,
         last,
+        starts,
+        length_minutes,
     )
     return to_structs(rows, Meeting)
 

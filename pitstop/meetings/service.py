@@ -147,9 +147,11 @@ async def update_series(
     )
     updated = await queries.series(conn, series_id)
     assert updated is not None
-    # The invites first: a change of days starts a new UID, so the days it drops are not sent one by one.
-    await invites.series_changed(conn, current, updated)
+    # A change of days starts a new UID first, so the days it drops are not cancelled one by one; the
+    # invites are sent once the meetings follow the change.
+    change = await invites.series_changing(conn, current, updated)
     await generate(conn, updated, today=today)
+    await invites.series_changed(conn, current, updated, change)
     return updated
 
 
@@ -222,6 +224,8 @@ async def end_series(
         raise Invalid({"reason": "Enter why the series is ending"})
     if len(reason.strip()) > 500:
         raise Invalid({"reason": "The reason must be 500 characters or fewer"})
+    if not await queries.end_series(conn, series_id, version, reason.strip()):
+        raise Conflict("the meeting series changed since it was opened", current=current)
     cancelled: list[Meeting] = []
     # Latest first: each one's items find no later meeting of the series open, so they go back to the queue.
     for listed in await queries.meetings_to_come(conn, series_id, datetime.now(UTC)):
@@ -234,8 +238,6 @@ async def end_series(
         await audit.record(
             conn, AuditAction.MEETING_CANCELLED, actor=actor, origin=origin, record_type="meeting", record_id=done.id
         )
-    if not await queries.end_series(conn, series_id, version, reason.strip()):
-        raise Conflict("the meeting series changed since it was opened", current=current)
     await invites.series_ended(conn, current, [m for m in cancelled if m.extra])
     await audit.record(
         conn,
@@ -490,6 +492,8 @@ async def add_extra(
     full = await queries.series(conn, form.series_id, lock=True)
     if full is None or full.partnership_id != actor.partnership_id:
         raise Invalid({"series_id": "Select the meeting series"})
+    if not full.active:
+        raise Invalid({"series_id": "This series has ended: select another"})
     errors = await _check_people(conn, actor.partnership_id, form.chair_id, form.minute_taker_id)
     if form.starts_at <= datetime.now(UTC):
         errors["starts_at"] = "Enter a time in the future"

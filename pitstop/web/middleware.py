@@ -95,10 +95,14 @@ def request_middleware(app: ASGIApp, authenticate: Authenticate | None = None) -
     return middleware
 
 
+_CALENDAR_PAGES = ("/calendar/closures", "/calendar/pattern")
+
+
 def loggable(path: str) -> str:
-    """The path as it may be logged: a calendar feed's address is its only credential, so it is hidden."""
-    if path.startswith("/calendar/") and path.count("/") == 2 and path.endswith(".ics"):
-        return "/calendar/{secret}.ics"
+    """The path as it may be logged: a calendar feed's address is its only credential, so any path under
+    /calendar/ that is not one of the calendar page's own routes is hidden, however it is mistyped."""
+    if path.startswith("/calendar/") and not path.startswith(_CALENDAR_PAGES):
+        return "/calendar/{secret}"
     return path
 
 

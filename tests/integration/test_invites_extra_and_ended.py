@@ -8,17 +8,22 @@ UID, its meetings to come cancelled and their notifications back in the queue. E
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import pytest
 
+from pitstop.db.pool import connect
 from pitstop.errors import Invalid
+from pitstop.invites import service as invites
 from pitstop.meetings import queries as meeting_queries
 from pitstop.meetings import service as meetings
 from pitstop.meetings.models import ExtraMeetingIn, MeetingChange, SeriesIn
 from pitstop.meetings.schedule import LONDON
 from tests import factories
+from tests.conftest import TestDatabase
 from tests.integration.test_mail_outbox import Inbox, app_conn, config, deliver_all, smtp  # noqa: F401
 from tests.integration.test_series_invites import events_of, site  # noqa: F401
 from tests.meeting_helpers import KELLY, identity, screened, series
@@ -78,19 +83,24 @@ async def test_moved_and_extra_meetings_reach_every_invitee_and_an_ended_series_
     assert str(event["url"]).endswith(f"/meetings/{extra.id}")
     first_sequence = int(event["sequence"])
 
-    # The length changes: the series is re-sent at 90 minutes and carries the moved meeting again.
+    # The length and place change: the series is re-sent at 90 minutes and carries the moved meeting
+    # again; the extra meeting, which meets at the series' place, is re-sent with a higher SEQUENCE.
     current = await meetings.series(app_conn, coordinator, made.id)
     fields = {f: getattr(current, f) for f in SeriesIn.__struct_fields__ if hasattr(current, f)}
     await meetings.update_series(
         app_conn,
         actor=coordinator,
         series_id=made.id,
-        form=SeriesIn(**{**fields, "length_minutes": 90, "version": current.version}),
+        form=SeriesIn(**{**fields, "length_minutes": 90, "place": "Civic Centre", "version": current.version}),
         origin=CLI,
     )
     mark = len(inbox.messages)
     await deliver_all(app_conn, config(port))
-    [resent] = inbox.messages[mark:]
+    resent, extra_update = inbox.messages[mark:]
+    method, [event] = events_of(extra_update)
+    assert (method, str(event["uid"]), str(event["location"])) == ("REQUEST", extra_uid, "Civic Centre")
+    assert int(event["sequence"]) > first_sequence
+    first_sequence = int(event["sequence"])
     method, [master, override] = events_of(resent)
     assert (method, str(master["uid"]), int(master["sequence"])) == ("REQUEST", uid, 1)
     assert master.decoded("dtend") - master.decoded("dtstart") == timedelta(minutes=90)
@@ -168,6 +178,20 @@ async def test_moved_and_extra_meetings_reach_every_invitee_and_an_ended_series_
             app_conn, actor=coordinator, series_id=made.id, version=current.version, reason=" ", origin=CLI
         )
     assert "reason" in no_reason.value.errors
+    # It has met: a week ago (its invites said so from then; a held meeting that day).
+    week_ago = today - timedelta(days=7)
+    await owner.execute(
+        "UPDATE series_invite SET first_day = $2 WHERE series_id = $1 AND until IS NULL", made.id, week_ago
+    )
+    await owner.execute(
+        """INSERT INTO meeting (partnership_id, series_id, occurrence, starts_at, length_minutes, cut_off_at,
+                                publish_at, state, started_at, ended_at)
+           VALUES ($1, $2, $3, $4, 90, $4, $4, 'held', $4, $4)""",
+        made.partnership_id,
+        made.id,
+        week_ago,
+        datetime.combine(week_ago, time(9, 30), tzinfo=LONDON),
+    )
     to_come = await app_conn.fetchval(
         "SELECT count(*) FROM meeting WHERE series_id = $1 AND starts_at > now() AND state <> 'cancelled'", made.id
     )
@@ -179,12 +203,14 @@ async def test_moved_and_extra_meetings_reach_every_invitee_and_an_ended_series_
     await deliver_all(app_conn, config(port))
     ended = inbox.messages[mark:]
     assert all("pat@north-police.example" in m["To"] for m in ended)
+    # The series' UID ends on its last meeting day: the meeting held stays in calendars, none to come.
     method, [event] = events_of(ended[0])
-    assert (method, str(event["uid"]), str(event["status"])) == ("CANCEL", uid, "CANCELLED")
-    assert "recurrence-id" not in event
+    assert (method, str(event["uid"]), str(event["status"])) == ("REQUEST", uid, "CONFIRMED")
+    assert event["rrule"]["UNTIL"][0].astimezone(LONDON).date() == week_ago
+    assert ended[0]["Subject"] == "Ended: Daily pitstop"
     method, [event] = events_of(ended[1])
     assert (method, str(event["uid"])) == ("CANCEL", extra_uid)
-    assert len(ended) == 2  # one cancellation of the series, not one per meeting
+    assert len(ended) == 2  # one message for the series, not one per meeting
 
     assert not await app_conn.fetchval(
         "SELECT count(*) FROM meeting WHERE series_id = $1 AND starts_at > now() AND state <> 'cancelled'", made.id
@@ -214,3 +240,30 @@ async def test_moved_and_extra_meetings_reach_every_invitee_and_an_ended_series_
     for message in inbox.messages:
         assert "SECRET/2" not in message.as_string()
         assert "Marsh" not in message.as_string()
+
+
+async def test_two_first_uses_of_a_series_at_once_share_one_uid(
+    owner: asyncpg.Connection, app_conn: asyncpg.Connection, database: TestDatabase
+) -> None:
+    """A download (or a feed read) and another at the same moment, for a series never sent before: the
+    second waits for the first and takes its UID rather than failing on the unique index."""
+    world = await factories.world(owner)
+    made = await series(app_conn, world, datetime.now(LONDON).date())  # no site configured: never sent
+    assert not await app_conn.fetchval("SELECT count(*) FROM series_invite")
+    other = await connect(database.app_url)
+    try:
+        first_tx, second_tx = app_conn.transaction(), other.transaction()
+        await first_tx.start()
+        await second_tx.start()
+        first = await invites.series_file(app_conn, made)
+        waiting = asyncio.create_task(invites.series_file(other, made))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # held by the first's uncommitted row
+        await first_tx.commit()
+        second = await asyncio.wait_for(waiting, 10)
+        await second_tx.commit()
+    finally:
+        await other.close()
+    uid = re.compile(rb"UID:(series-[0-9a-f]+@\S+)")
+    assert uid.search(first).group(1) == uid.search(second).group(1)  # type: ignore[union-attr]
+    assert await owner.fetchval("SELECT count(*) FROM series_invite") == 1

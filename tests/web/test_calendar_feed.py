@@ -11,6 +11,7 @@ import asyncpg
 from icalendar import Calendar
 from litestar.testing import AsyncTestClient
 
+from pitstop.accounts import service as accounts
 from pitstop.meetings import service as meetings
 from pitstop.meetings.models import MeetingChange
 from pitstop.meetings.schedule import LONDON
@@ -120,7 +121,16 @@ async def test_a_feed_lists_only_my_meetings_and_stops_when_replaced_or_turned_o
     # Deactivated.
     _, last = await new_address(client)
     assert (await feed(client, last)).status_code == 200
-    await owner.execute("UPDATE app_user SET active = false, deactivated_at = now() WHERE id = $1", member.id)
+    admin = identity(world.users["north.admin"])
+    version = await owner.fetchval("SELECT version FROM app_user WHERE id = $1", member.id)
+    await accounts.set_active(
+        owner, actor=admin, user_id=member.id, version=version, active=False, origin=factories.CLI
+    )
+    assert (await feed(client, last)).status_code == 404
+    # Reactivated: the old address stays dead (a new one must be made).
+    await accounts.set_active(
+        owner, actor=admin, user_id=member.id, version=version + 1, active=True, origin=factories.CLI
+    )
     assert (await feed(client, last)).status_code == 404
     assert (await feed(client, "not-a-token-at-all-but-long-enough")).status_code == 404
 
