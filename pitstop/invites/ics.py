@@ -142,6 +142,17 @@ def _base(invite: SeriesInvite, event: Event, *, sequence: int, attendees: Seque
         event.add("attendee", _address(person, role="REQ-PARTICIPANT", rsvp=True))
 
 
+def _details(event: Event, place: str | None, call_link: str | None, url: str, status: str) -> None:
+    """Where and how to join, the link into Pitstop, and the event's status: all a calendar shows."""
+    if place:
+        event.add("location", place)
+    event.add("description", description(place, call_link, url))
+    event.add("url", url)
+    event.add("status", status)
+    event.add("transp", "OPAQUE")
+    event.add("class", "PRIVATE")
+
+
 def _rule(invite: SeriesInvite) -> vRecur:
     rule = vRecur(freq="WEEKLY", byday=[_DAYS[d] for d in sorted(set(invite.weekdays))], wkst="MO")
     if invite.until is not None:
@@ -169,13 +180,7 @@ def _series_event(invite: SeriesInvite, *, sequence: int, status: str) -> Event:
     for day in sorted(set(invite.exdates)):
         if day >= invite.first_day:
             event.add("exdate", _local(day, invite.starts))
-    if invite.place:
-        event.add("location", invite.place)
-    event.add("description", description(invite.place, invite.call_link, invite.url))
-    event.add("url", invite.url)
-    event.add("status", status)
-    event.add("transp", "OPAQUE")
-    event.add("class", "PRIVATE")
+    _details(event, invite.place, invite.call_link, invite.url, status)
     return event
 
 
@@ -213,12 +218,7 @@ def _override(invite: SeriesInvite, occurrence: Occurrence) -> Event:
     start = occurrence.starts_at.astimezone(LONDON)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=occurrence.length_minutes))
-    if occurrence.place:
-        event.add("location", occurrence.place)
-    event.add("description", description(occurrence.place, occurrence.call_link, occurrence.url))
-    event.add("url", occurrence.url)
-    event.add("status", "CONFIRMED")
-    event.add("class", "PRIVATE")
+    _details(event, occurrence.place, occurrence.call_link, occurrence.url, "CONFIRMED")
     return event
 
 
@@ -271,13 +271,7 @@ def meeting_event(invite: MeetingInvite, *, status: str = "CONFIRMED") -> Event:
     start = invite.starts_at.astimezone(LONDON)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=invite.length_minutes))
-    if invite.place:
-        event.add("location", invite.place)
-    event.add("description", description(invite.place, invite.call_link, invite.url))
-    event.add("url", invite.url)
-    event.add("status", status)
-    event.add("transp", "OPAQUE")
-    event.add("class", "PRIVATE")
+    _details(event, invite.place, invite.call_link, invite.url, status)
     return event
 
 
