@@ -27,9 +27,10 @@ class Forbidden(ServiceError):
 class Conflict(ServiceError):
     """Someone else changed the record first: 409 with the current state, never a silent overwrite."""
 
-    def __init__(self, message: str, current: Any = None) -> None:
+    def __init__(self, message: str, current: Any = None, submitted: Any = None) -> None:
         super().__init__(message)
         self.current = current
+        self.submitted = submitted  # what the refused request asked for, shown beside the current version
 
 
 class Invalid(ServiceError):

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     MANAGE_AGENDA_RULES = "manage_agenda_rules"
     # The mail outbox: what was sent, what waits, what failed (subjects and addresses, no case data).
     VIEW_OUTBOX = "view_outbox"
+    # Record one's own agency's information on the items of a meeting it is invited to.
+    RECORD_INFORMATION = "record_information"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -71,9 +73,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_MEETINGS,
             Permission.MANAGE_SERIES,
             Permission.MANAGE_AGENDA_RULES,
+            Permission.RECORD_INFORMATION,
         }
     ),
-    Role.AGENCY_MEMBER: frozenset({Permission.VIEW_MEETINGS}),
+    Role.AGENCY_MEMBER: frozenset({Permission.VIEW_MEETINGS, Permission.RECORD_INFORMATION}),
 }
 
 # An API token reaches a permission only through a scope, and only while its user's roles allow it.

@@ -313,6 +313,23 @@ async def agenda(
     return result
 
 
+async def visible_item(
+    conn: asyncpg.Connection, actor: Identity, meeting_id: int, item_id: int, origin: audit.Origin, *, viewed: bool
+) -> tuple[Meeting, AgendaItem]:
+    """One item of a meeting's agenda as this user may see it (404 otherwise). `viewed`: it is shown,
+    so each of its notifications gets its "notification viewed" row."""
+    meeting = await visible_meeting(conn, actor, meeting_id)
+    rules, _ = await queries.rules(conn, meeting.partnership_id)
+    shown = _for(actor, _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=True), rules))
+    found = next((i for i in (*shown.items, *shown.information, *shown.off_agenda) if i.id == item_id), None)
+    if found is None:
+        raise NotFound("agenda_item")
+    if viewed:
+        one = msgspec.structs.replace(shown, items=[found], information=[], off_agenda=[])
+        await record_case_views(conn, actor, one, origin)
+    return meeting, found
+
+
 async def record_case_views(conn: asyncpg.Connection, actor: Identity, shown: Agenda, origin: audit.Origin) -> None:
     """An agenda shows each notification in full: one "notification viewed" row for each, so the trail
     answers who saw a case, not only who opened a meeting."""

@@ -78,6 +78,8 @@ class AuditAction(StrEnum):
     CALENDAR_FEED_READ = "calendar_feed_read"
     MAIL_SENT = "mail_sent"
     MAIL_GIVEN_UP = "mail_given_up"
+    INFORMATION_VIEWED = "information_viewed"
+    INFORMATION_RECORDED = "information_recorded"
 
     @property
     def label(self) -> str:

@@ -22,6 +22,7 @@ from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.db.rows import MAX_ID
 from pitstop.errors import Conflict, Invalid
+from pitstop.information import service as information
 from pitstop.invites import service as invites
 from pitstop.meetings import queries, service
 from pitstop.meetings.models import (
@@ -166,6 +167,10 @@ async def _meeting_page(
             and meeting.ends_at < datetime.now(UTC),
             "can_record": can_manage and identity.user_id in (meeting.chair_id, meeting.minute_taker_id),
             "sees_everything": identity.has_role(Role.COORDINATOR, Role.MANAGER),
+            "checked": await information.checked_counts(conn, meeting_id),
+            "invited_count": len(shown.attendance),
+            "prepares": policy.allows(identity, policy.Permission.RECORD_INFORMATION)
+            and any(a.agency_id == identity.agency_id for a in shown.attendance),
             "values": values or {},
             "errors": errors or {},
             "conflict": conflict,

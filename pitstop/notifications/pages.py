@@ -438,7 +438,7 @@ def _parse_day(day: str, month: str, year: str, what: str) -> date | str | None:
         return f"{what} must be a real date"
 
 
-def _parse_when(values: dict[str, Any], name: str, what: str, errors: dict[str, str]) -> datetime | None:
+def parse_when(values: dict[str, Any], name: str, what: str, errors: dict[str, str]) -> datetime | None:
     day = _parse_day(values[f"{name}-day"], values[f"{name}-month"], values[f"{name}-year"], what)
     clock = values[f"{name}-time"].strip()
     if isinstance(day, str):
@@ -502,8 +502,8 @@ def _parse_entry(values: dict[str, Any], tools: set[str]) -> tuple[NotificationI
             values["police_reference"], "police_reference", "Police reference", errors, "Enter the police reference"
         ),
         "crime_reference": _reference(values["crime_reference"], "crime_reference", "Crime reference", errors),
-        "received_at": _parse_when(values, "received_at", "The date received", errors),
-        "incident_at": _parse_when(values, "incident_at", "The date of the incident", errors),
+        "received_at": parse_when(values, "received_at", "The date received", errors),
+        "incident_at": parse_when(values, "incident_at", "The date of the incident", errors),
         "address": _short(values["address"], "address", "Address", errors),
         "postcode": _short(values["postcode"], "postcode", "Postcode", errors, limit=10),
         "council_area": _short(values["council_area"], "council_area", "Council area", errors),

@@ -170,6 +170,7 @@ def service_error_handler(request: Request[Any, Any, Any], exc: ServiceError) ->
                 {
                     **msgspec.to_builtins(Problem(title=_PAGE_TEXT[409][0], status=409, request_id=request_id)),
                     "current": current,
+                    **({"submitted": msgspec.to_builtins(exc.submitted)} if exc.submitted is not None else {}),
                 }
             )
             return Response(content=body, status_code=409, media_type=PROBLEM_JSON)

@@ -38,6 +38,8 @@ COORDINATOR = frozenset({Role.COORDINATOR})
 IMPORT_SETTINGS = frozenset({Role.COORDINATOR, Role.ADMIN})
 # Meetings: agency members see published agendas of meetings their agency is invited to.
 MEETING_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.AGENCY_MEMBER})
+# Agency information: each agency records its own (coordinators belong to an agency too).
+INFORMATION_RECORDERS = frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER})
 # Series, invitees and agenda rules are configuration (no case data): coordinators and administrators.
 MEETING_SETUP = frozenset({Role.COORDINATOR, Role.ADMIN})
 
@@ -112,6 +114,14 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/admin/repeat-incidents"): ADMIN,
     ("GET", "/api/v1/meetings"): MEETING_READERS,
     ("GET", "/api/v1/meetings/{meeting_id}"): MEETING_READERS,
+    ("GET", "/api/v1/meetings/{meeting_id}/items/{item_id}/information"): MEETING_READERS,
+    ("PUT", "/api/v1/meetings/{meeting_id}/items/{item_id}/information"): INFORMATION_RECORDERS,
+    ("POST", "/api/v1/meetings/{meeting_id}/information/not-known"): INFORMATION_RECORDERS,
+    ("GET", "/meetings/{meeting_id}/items/{item_id}"): MEETING_READERS,
+    ("POST", "/meetings/{meeting_id}/items/{item_id}/information"): INFORMATION_RECORDERS,
+    ("GET", "/meetings/{meeting_id}/items/{item_id}/information/{information_id}"): MEETING_READERS,
+    ("GET", "/meetings/{meeting_id}/prepare"): MEETING_READERS,
+    ("POST", "/meetings/{meeting_id}/prepare"): INFORMATION_RECORDERS,
     ("GET", "/api/v1/meetings/{meeting_id}/agenda"): MEETING_READERS,
     ("GET", "/meetings"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}"): MEETING_READERS,
@@ -147,6 +157,8 @@ MATRIX: dict[tuple[str, str], object] = {
 # JSON API writes get a body that passes validation, so what answers is the permission and the
 # record's visibility, not the body's shape.
 JSON_BODIES: dict[str, dict] = {
+    "/api/v1/meetings/{meeting_id}/items/{item_id}/information": {"knowledge": "not_known"},
+    "/api/v1/meetings/{meeting_id}/information/not-known": {"items": [1]},
     "/api/v1/notifications": {
         "police_reference": "MATRIX/1",
         "circumstances": "Matrix test.",
@@ -264,11 +276,23 @@ async def a_meeting(
     await meetings.advance(
         owner, actor=coordinator, meeting_id=meeting_id, version=2, step="publish", origin=factories.CLI
     )
+    item_id = await owner.fetchval("SELECT id FROM agenda_item WHERE meeting_id = $1", meeting_id)
+    information_id = await owner.fetchval(
+        """INSERT INTO agency_information (partnership_id, agenda_item_id, meeting_id, agency_id, knowledge,
+                                           checked_at, recorded_by)
+           VALUES ($1, $2, $3, $4, 'no_trace', now(), $5) RETURNING id""",
+        world.partnerships[place].id,
+        item_id,
+        meeting_id,
+        world.agencies[f"{place}.police"].id,  # the agency members' and coordinators' own
+        coordinator.user_id,
+    )
     return {
         "series_id": series.id,
         "invitee_id": series.invitees[0].id,
         "meeting_id": meeting_id,
-        "item_id": await owner.fetchval("SELECT id FROM agenda_item WHERE meeting_id = $1", meeting_id),
+        "item_id": item_id,
+        "information_id": information_id,
     }
 
 

@@ -1,0 +1,251 @@
+"""Agency information pages: an agenda item with what each agency knows (and the user's own agency's
+form), a record's history, and an agency's preparation page with "not known" for many items at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from pitstop.accounts import policy
+from pitstop.errors import Conflict, Invalid
+from pitstop.information import service
+from pitstop.information.models import Information, InformationIn, Knowledge, NotKnownIn, Visibility
+from pitstop.meetings.pages import MEETING_LABELS, number
+from pitstop.meetings.schedule import LONDON, local_day
+from pitstop.notifications.pages import age, parse_when
+from pitstop.web.auth import current_identity, origin_of, requires
+from pitstop.web.dependencies import Connection, RecordId
+
+VIEW = requires(policy.Permission.VIEW_MEETINGS)
+RECORD = requires(policy.Permission.RECORD_INFORMATION)
+
+KNOWLEDGE = {
+    Knowledge.KNOWN: "Known to our agency",
+    Knowledge.NOT_KNOWN: "Not known to our agency",
+    Knowledge.NO_TRACE: "No trace on our systems",
+}
+VISIBILITY = {
+    Visibility.SHARED: "Shared with every agency at the meeting",
+    Visibility.RESTRICTED: "Restricted to the agencies I name",
+    Visibility.NOT_FOR_MINUTES: "Not for the minutes: my agency, coordinators and managers only",
+}
+LABELS = {**MEETING_LABELS, "knowledge": KNOWLEDGE, "visibility": VISIBILITY}
+_NOTICES = {"saved": "Your agency's information has been saved."}
+_FIELDS = ("knowledge", "summary", "source_system", "visibility", "version", "checked-day", "checked-month")
+_FIELDS += ("checked-year", "checked-time")
+
+
+def _values_of(record: Information | None) -> dict[str, Any]:
+    """The form as it opens: the agency's record, or a blank one checked now."""
+    at = (record.checked_at if record else datetime.now(UTC)).astimezone(LONDON)
+    values: dict[str, Any] = {
+        "knowledge": record.knowledge.value if record else "",
+        "summary": (record.summary or "") if record else "",
+        "source_system": (record.source_system or "") if record else "",
+        "visibility": record.visibility.value if record else Visibility.SHARED.value,
+        "restricted_to": [str(a) for a in record.restricted_to] if record else [],
+        "third_party": record.third_party if record else False,
+        "version": str(record.version) if record else "",
+        "checked-day": str(at.day),
+        "checked-month": str(at.month),
+        "checked-year": str(at.year),
+        "checked-time": at.strftime("%H:%M"),
+    }
+    return values
+
+
+def _read(form: Any) -> tuple[InformationIn | None, dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {k: str(form.get(k) or "") for k in _FIELDS}
+    values["restricted_to"] = [str(v) for v in form.getall("restricted_to", [])]
+    values["third_party"] = form.get("third_party") == "yes"
+    errors: dict[str, str] = {}
+    if values["knowledge"] not in {k.value for k in Knowledge}:
+        errors["knowledge"] = "Select whether your agency knows the family"
+    if values["visibility"] not in {v.value for v in Visibility}:
+        errors["visibility"] = "Select who may see it"
+    if len(values["summary"]) > 5_000:
+        errors["summary"] = "The summary must be 5,000 characters or fewer"
+    if len(values["source_system"]) > 200:
+        errors["source_system"] = "The system's name must be 200 characters or fewer"
+    checked = parse_when(values, "checked", "The time it was checked", errors)
+    if errors:
+        return None, values, errors
+    return (
+        InformationIn(
+            knowledge=Knowledge(values["knowledge"]),
+            summary=values["summary"],
+            source_system=values["source_system"],
+            checked_at=checked,
+            visibility=Visibility(values["visibility"]),
+            restricted_to=[number(a) for a in values["restricted_to"]],
+            third_party=values["third_party"],
+            version=number(values["version"]) if values["version"] else None,
+        ),
+        values,
+        {},
+    )
+
+
+async def _item_page(
+    request: Request[Any, Any, Any],
+    conn: Connection,
+    meeting_id: int,
+    item_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: Information | None = None,
+    status: int = 200,
+) -> Template:
+    identity = current_identity(request)
+    found = await service.item_information(conn, identity, meeting_id, item_id, origin_of(request.scope))
+    day = local_day(found.meeting.starts_at)
+    shown = _values_of(found.own)
+    if values is not None:
+        # What the user typed stays; after a conflict the form carries the version now saved.
+        shown |= {k: v for k, v in values.items() if k != "version"} if conflict is not None else values
+    return Template(
+        template_name="information/item.html",
+        context={
+            "found": found,
+            "m": found.meeting,
+            "item": found.item,
+            "age": lambda born: age(born, day),
+            "values": shown,
+            "errors": errors or {},
+            "conflict": conflict,
+            "names": {a.id: a.name for a in found.agencies},
+            "others": [(str(a.id), a.name, None) for a in found.agencies if a.id != identity.agency_id],
+            "knowledge_options": [(k.value, text) for k, text in KNOWLEDGE.items()],
+            "visibility_options": [(v.value, text) for v, text in VISIBILITY.items()],
+            "sees_history": {r.id: service.sees_history(identity, r) for r in found.records},
+            "notice": _NOTICES.get(str(request.query_params.get("done", ""))),
+            "labels": LABELS,
+        },
+        status_code=status,
+    )
+
+
+@get("/meetings/{meeting_id:int}/items/{item_id:int}", guards=[VIEW], include_in_schema=False)
+async def item_page(
+    request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId
+) -> Template:
+    return await _item_page(request, conn, meeting_id, item_id)
+
+
+@post("/meetings/{meeting_id:int}/items/{item_id:int}/information", guards=[RECORD], include_in_schema=False)
+async def save(
+    request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId
+) -> Template | Redirect:
+    form, values, errors = _read(await request.form())
+    if form is not None:
+        try:
+            await service.record(
+                conn,
+                actor=current_identity(request),
+                meeting_id=meeting_id,
+                item_id=item_id,
+                form=form,
+                origin=origin_of(request.scope),
+            )
+            return Redirect(path=f"/meetings/{meeting_id}/items/{item_id}?done=saved#own", status_code=303)
+        except Invalid as invalid:
+            errors = invalid.errors
+        except Conflict as conflict:
+            return await _item_page(
+                request, conn, meeting_id, item_id, values=values, conflict=conflict.current, status=HTTP_409_CONFLICT
+            )
+    return await _item_page(
+        request, conn, meeting_id, item_id, values=values, errors=errors, status=HTTP_400_BAD_REQUEST
+    )
+
+
+@get(
+    "/meetings/{meeting_id:int}/items/{item_id:int}/information/{information_id:int}",
+    guards=[VIEW],
+    include_in_schema=False,
+)
+async def history_page(
+    request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId, information_id: RecordId
+) -> Template:
+    record, versions = await service.history(
+        conn, current_identity(request), meeting_id, item_id, information_id, origin_of(request.scope)
+    )
+    return Template(
+        template_name="information/history.html",
+        context={
+            "record": record,
+            "versions": versions,
+            "meeting_id": meeting_id,
+            "item_id": item_id,
+            "labels": LABELS,
+        },
+    )
+
+
+async def _preparation_page(
+    request: Request[Any, Any, Any],
+    conn: Connection,
+    meeting_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Template:
+    identity = current_identity(request)
+    found = await service.preparation(conn, identity, meeting_id, origin_of(request.scope))
+    day = local_day(found.meeting.starts_at)
+    return Template(
+        template_name="information/prepare.html",
+        context={
+            "found": found,
+            "m": found.meeting,
+            "age": lambda born: age(born, day),
+            "errors": errors or {},
+            "notice": notice,
+            "labels": LABELS,
+        },
+        status_code=status,
+    )
+
+
+@get("/meetings/{meeting_id:int}/prepare", guards=[VIEW], include_in_schema=False)
+async def preparation(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Template:
+    recorded = str(request.query_params.get("recorded", ""))
+    notice = None
+    if recorded.isdigit():
+        count = int(recorded)
+        notice = f'{count} {"item" if count == 1 else "items"} recorded as "not known".'
+    return await _preparation_page(request, conn, meeting_id, notice=notice)
+
+
+@post("/meetings/{meeting_id:int}/prepare", guards=[RECORD], include_in_schema=False)
+async def not_known(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Template | Redirect:
+    form = await request.form()
+    items = [number(v) for v in form.getall("items", [])]
+    if not items:
+        return await _preparation_page(
+            request,
+            conn,
+            meeting_id,
+            errors={"items": 'Select the items to record as "not known"'},
+            status=HTTP_400_BAD_REQUEST,
+        )
+    try:
+        count = await service.not_known(
+            conn,
+            actor=current_identity(request),
+            meeting_id=meeting_id,
+            form=NotKnownIn(items=items[:500], source_system=str(form.get("source_system") or "")[:200]),
+            origin=origin_of(request.scope),
+        )
+    except Invalid as invalid:
+        return await _preparation_page(request, conn, meeting_id, errors=invalid.errors, status=HTTP_400_BAD_REQUEST)
+    return Redirect(path=f"/meetings/{meeting_id}/prepare?recorded={count}", status_code=303)
+
+
+ROUTES = [item_page, save, history_page, preparation, not_known]
