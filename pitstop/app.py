@@ -28,6 +28,8 @@ from pitstop.calendar import controllers as calendar_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
+from pitstop.decisions import controllers as decisions_api
+from pitstop.decisions import pages as decision_pages
 from pitstop.information import controllers as information_api
 from pitstop.information import pages as information_pages
 from pitstop.invites import pages as invite_pages
@@ -154,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *invite_pages.ROUTES,
             *information_api.ROUTES,
             *information_pages.ROUTES,
+            *decisions_api.ROUTES,
+            *decision_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

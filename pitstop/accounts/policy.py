@@ -41,6 +41,8 @@ class Permission(StrEnum):
     VIEW_OUTBOX = "view_outbox"
     # Record one's own agency's information on the items of a meeting it is invited to.
     RECORD_INFORMATION = "record_information"
+    # Record the meeting's decision on an item (the chair or minute-taker: coordinators).
+    RECORD_DECISIONS = "record_decisions"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -74,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SERIES,
             Permission.MANAGE_AGENDA_RULES,
             Permission.RECORD_INFORMATION,
+            Permission.RECORD_DECISIONS,
         }
     ),
     Role.AGENCY_MEMBER: frozenset({Permission.VIEW_MEETINGS, Permission.RECORD_INFORMATION}),

@@ -80,6 +80,7 @@ class AuditAction(StrEnum):
     MAIL_GIVEN_UP = "mail_given_up"
     INFORMATION_VIEWED = "information_viewed"
     INFORMATION_RECORDED = "information_recorded"
+    DECISION_RECORDED = "decision_recorded"
 
     @property
     def label(self) -> str:

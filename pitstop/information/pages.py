@@ -11,6 +11,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy
+from pitstop.decisions import service as decisions
+from pitstop.decisions.models import MARAC_CRITERIA, Decision
 from pitstop.errors import Conflict, Invalid
 from pitstop.information import service
 from pitstop.information.models import Information, InformationIn, Knowledge, NotKnownIn, Visibility
@@ -33,8 +35,12 @@ VISIBILITY = {
     Visibility.RESTRICTED: "Restricted to the agencies I name",
     Visibility.NOT_FOR_MINUTES: "Not for the minutes: my agency, coordinators and managers only",
 }
-LABELS = {**MEETING_LABELS, "knowledge": KNOWLEDGE, "visibility": VISIBILITY}
-_NOTICES = {"saved": "Your agency's information has been saved."}
+LABELS = {**MEETING_LABELS, "knowledge": KNOWLEDGE, "visibility": VISIBILITY, "marac": MARAC_CRITERIA}
+_NOTICES = {
+    "saved": "Your agency's information has been saved.",
+    "decided": "The decision has been saved.",
+    "deferred": "The decision has been saved and the item deferred to the next meeting.",
+}
 _FIELDS = ("knowledge", "summary", "source_system", "visibility", "version", "checked-day", "checked-month")
 _FIELDS += ("checked-year", "checked-time")
 
@@ -90,7 +96,22 @@ def _read(form: Any) -> tuple[InformationIn | None, dict[str, Any], dict[str, st
     )
 
 
-async def _item_page(
+def _decision_values(found: Decision | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "outcomes": list(found.outcomes) if found else [],
+        "rationale": found.rationale if found else "",
+        "regrade": (found.regrade or "") if found else "",
+        "regrade_rationale": (found.regrade_rationale or "") if found else "",
+        "marac_criterion": (found.marac_criterion or "") if found else "",
+        "defer": False,
+        "version": str(found.version) if found else "",
+    }
+    for dissent in found.dissents if found else []:
+        values[f"dissent-{dissent.agency_id}"] = dissent.reason
+    return values
+
+
+async def item_page(
     request: Request[Any, Any, Any],
     conn: Connection,
     meeting_id: int,
@@ -99,8 +120,12 @@ async def _item_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     conflict: Information | None = None,
+    decision_values: dict[str, Any] | None = None,
+    decision_conflict: Decision | None = None,
     status: int = 200,
 ) -> Template:
+    """The item page; after a refused save, with what the user typed, the errors, or the version saved
+    meanwhile (of their agency's information, or of the decision)."""
     identity = current_identity(request)
     found = await service.item_information(conn, identity, meeting_id, item_id, origin_of(request.scope))
     day = local_day(found.meeting.starts_at)
@@ -108,6 +133,13 @@ async def _item_page(
     if values is not None:
         # What the user typed stays; after a conflict the form carries the version now saved.
         shown |= {k: v for k, v in values.items() if k != "version"} if conflict is not None else values
+    decision = await decisions.decision_of(conn, item_id)
+    decided = _decision_values(decision)
+    if decision_values is not None:
+        decided |= (
+            {k: v for k, v in decision_values.items() if k != "version"} if decision_conflict else decision_values
+        )
+    outcomes = await decisions.outcomes(conn, found.meeting.partnership_id)
     return Template(
         template_name="information/item.html",
         context={
@@ -125,16 +157,21 @@ async def _item_page(
             "sees_history": {r.id: service.sees_history(identity, r) for r in found.records},
             "notice": _NOTICES.get(str(request.query_params.get("done", ""))),
             "labels": LABELS,
+            "decision": decision,
+            "decision_values": decided,
+            "decision_conflict": decision_conflict,
+            "can_decide": decisions.may_decide(identity, found.meeting, found.item),
+            "outcome_options": [(o.code, o.label, None) for o in outcomes],
+            "outcome_labels": {o.code: o.label for o in outcomes},
+            "marac_options": [(c.value, text) for c, text in MARAC_CRITERIA.items()],
         },
         status_code=status,
     )
 
 
 @get("/meetings/{meeting_id:int}/items/{item_id:int}", guards=[VIEW], include_in_schema=False)
-async def item_page(
-    request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId
-) -> Template:
-    return await _item_page(request, conn, meeting_id, item_id)
+async def item(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId) -> Template:
+    return await item_page(request, conn, meeting_id, item_id)
 
 
 @post("/meetings/{meeting_id:int}/items/{item_id:int}/information", guards=[RECORD], include_in_schema=False)
@@ -156,10 +193,10 @@ async def save(
         except Invalid as invalid:
             errors = invalid.errors
         except Conflict as conflict:
-            return await _item_page(
+            return await item_page(
                 request, conn, meeting_id, item_id, values=values, conflict=conflict.current, status=HTTP_409_CONFLICT
             )
-    return await _item_page(
+    return await item_page(
         request, conn, meeting_id, item_id, values=values, errors=errors, status=HTTP_400_BAD_REQUEST
     )
 
@@ -248,4 +285,4 @@ async def not_known(request: Request[Any, Any, Any], conn: Connection, meeting_i
     return Redirect(path=f"/meetings/{meeting_id}/prepare?recorded={count}", status_code=303)
 
 
-ROUTES = [item_page, save, history_page, preparation, not_known]
+ROUTES = [item, save, history_page, preparation, not_known]

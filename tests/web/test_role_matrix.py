@@ -40,6 +40,8 @@ IMPORT_SETTINGS = frozenset({Role.COORDINATOR, Role.ADMIN})
 MEETING_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.AGENCY_MEMBER})
 # Agency information: each agency records its own (coordinators belong to an agency too).
 INFORMATION_RECORDERS = frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER})
+# Decisions are the chair's and the minute-taker's: coordinators.
+DECIDERS = frozenset({Role.COORDINATOR})
 # Series, invitees and agenda rules are configuration (no case data): coordinators and administrators.
 MEETING_SETUP = frozenset({Role.COORDINATOR, Role.ADMIN})
 
@@ -122,6 +124,9 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/meetings/{meeting_id}/items/{item_id}/information/{information_id}"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}/prepare"): MEETING_READERS,
     ("POST", "/meetings/{meeting_id}/prepare"): INFORMATION_RECORDERS,
+    ("GET", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): MEETING_READERS,
+    ("PUT", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
+    ("POST", "/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
     ("GET", "/api/v1/meetings/{meeting_id}/agenda"): MEETING_READERS,
     ("GET", "/meetings"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}"): MEETING_READERS,
@@ -157,6 +162,7 @@ MATRIX: dict[tuple[str, str], object] = {
 # JSON API writes get a body that passes validation, so what answers is the permission and the
 # record's visibility, not the body's shape.
 JSON_BODIES: dict[str, dict] = {
+    "/api/v1/meetings/{meeting_id}/items/{item_id}/decision": {"outcomes": ["signposting"], "rationale": "Matrix."},
     "/api/v1/meetings/{meeting_id}/items/{item_id}/information": {"knowledge": "not_known"},
     "/api/v1/meetings/{meeting_id}/information/not-known": {"items": [1]},
     "/api/v1/notifications": {

@@ -1,0 +1,1 @@
+"""Decisions on agenda items: outcomes, rationale, re-grade, MARAC referral, dissent, deferral."""

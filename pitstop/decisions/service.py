@@ -1,0 +1,146 @@
+"""Recording the meeting's decision on an agenda item.
+
+- Coordinators (the chair, the minute-taker) record it once the meeting has started, until the minutes
+  are approved (a later issue). Everyone who may see the item sees its decision: the decision is what the
+  partnership agreed, shared with every agency at the meeting.
+- A rationale is always required; a re-grade needs its own; a MARAC referral needs its criterion; each
+  dissenting agency (one invited to the meeting) needs its reason. A deferral sends the item to the next
+  meeting, its rationale saying why.
+- Saving over a newer version is refused (409) with both; every version is kept.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from pitstop.accounts import policy
+from pitstop.accounts.identity import Identity
+from pitstop.agenda import service as agenda
+from pitstop.agenda.models import AgendaItem, ItemState
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+from pitstop.decisions import queries
+from pitstop.decisions.models import MARAC_OUTCOME, Decision, DecisionIn, Outcome
+from pitstop.errors import Conflict, Invalid
+from pitstop.information import queries as information
+from pitstop.meetings.models import Meeting, MeetingState
+
+DECIDING_STATES = frozenset({MeetingState.IN_PROGRESS, MeetingState.HELD})
+
+
+async def outcomes(conn: asyncpg.Connection, partnership_id: int) -> list[Outcome]:
+    return await queries.outcomes(conn, partnership_id)
+
+
+async def decision_of(conn: asyncpg.Connection, item_id: int) -> Decision | None:
+    """The item's decision (the caller has checked the item is visible)."""
+    found = await queries.decisions(conn, [item_id])
+    return found[0] if found else None
+
+
+def may_decide(actor: Identity, meeting: Meeting, item: AgendaItem) -> bool:
+    return (
+        policy.allows(actor, policy.Permission.RECORD_DECISIONS)
+        and meeting.state in DECIDING_STATES
+        and item.state in (ItemState.OPEN, ItemState.DISCUSSED)
+    )
+
+
+def _clean(form: DecisionIn) -> DecisionIn:
+    return msgspec.structs.replace(
+        form,
+        rationale=form.rationale.strip(),
+        regrade_rationale=(form.regrade_rationale or "").strip() or None if form.regrade else None,
+        dissents=[msgspec.structs.replace(d, reason=d.reason.strip()) for d in form.dissents],
+    )
+
+
+def _errors(form: DecisionIn, known: list[Outcome], invited: set[int], item: AgendaItem) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    codes = [o.code for o in known]
+    if not form.outcomes and not form.defer:
+        errors["outcomes"] = "Select at least one outcome, or defer the item"
+    elif not set(form.outcomes) <= set(codes):
+        errors["outcomes"] = "Select outcomes from the partnership's list"
+    if not form.rationale:
+        errors["rationale"] = "Enter the reasons for the decision"
+    if form.regrade and not form.regrade_rationale:
+        errors["regrade_rationale"] = "Enter why the meeting changed the risk grade"
+    if form.regrade == item.grade:
+        errors["regrade"] = "Select a different grade, or leave the grade as it is"
+    if MARAC_OUTCOME in form.outcomes and form.marac_criterion is None:
+        errors["marac_criterion"] = "Select the criterion for the MARAC referral"
+    elif form.marac_criterion is not None and MARAC_OUTCOME not in form.outcomes:
+        errors["marac_criterion"] = "A criterion goes with a MARAC referral: select that outcome too"
+    dissenting = [d.agency_id for d in form.dissents]
+    if len(set(dissenting)) != len(dissenting) or not set(dissenting) <= invited:
+        errors["dissents"] = "Record each dissent once, for an agency invited to the meeting"
+    elif any(not d.reason for d in form.dissents):
+        errors["dissents"] = "Enter the reason for each agency's dissent"
+    if form.defer and item.state is not ItemState.OPEN:
+        errors["defer"] = "Only an item still open can be deferred"
+    return errors
+
+
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    item_id: int,
+    form: DecisionIn,
+    origin: audit.Origin,
+) -> Decision:
+    policy.require(actor, policy.Permission.RECORD_DECISIONS)
+    await agenda.lock_agendas(conn, actor.partnership_id)  # a deferral changes agendas
+    meeting, item = await agenda.visible_item(conn, actor, meeting_id, item_id, origin, viewed=False)
+    if meeting.state not in DECIDING_STATES:
+        raise Invalid({"rationale": "Decisions are recorded once the meeting has started"})
+    if item.state not in (ItemState.OPEN, ItemState.DISCUSSED):
+        raise Invalid({"rationale": "This item is no longer on the agenda"})
+    form = _clean(form)
+    known = await queries.outcomes(conn, meeting.partnership_id)
+    invited = {a.id for a in await information.invited_agencies(conn, meeting_id)}
+    if errors := _errors(form, known, invited, item):
+        raise Invalid(errors)
+    order = {o.code: n for n, o in enumerate(known)}
+    form = msgspec.structs.replace(form, outcomes=sorted(set(form.outcomes), key=order.__getitem__))
+    current = await queries.lock(conn, item_id)
+    if current is None:
+        decision_id = None
+        if form.version is None:
+            decision_id = await queries.insert(conn, meeting.partnership_id, meeting_id, item_id, form, actor.user_id)
+    else:
+        decision_id = None
+        if form.version == current:
+            decision_id = await queries.update(conn, item_id, current, form, actor.user_id)
+    if decision_id is None:
+        raise Conflict(
+            "the decision changed since it was opened", current=await decision_of(conn, item_id), submitted=form
+        )
+    await queries.replace_dissents(conn, meeting.partnership_id, decision_id, form)
+    saved = await decision_of(conn, item_id)
+    assert saved is not None
+    await queries.keep_version(conn, saved, meeting.partnership_id, actor.user_id)
+    await audit.record(
+        conn,
+        AuditAction.DECISION_RECORDED,
+        actor=actor,
+        origin=origin,
+        record_type="decision",
+        record_id=decision_id,
+        detail={"meeting_id": meeting_id, "item_id": item_id, "version": saved.version, "deferred": form.defer},
+    )
+    if form.defer:
+        version = await conn.fetchval("SELECT version FROM meeting WHERE id = $1", meeting_id)
+        await agenda.defer(
+            conn,
+            actor=actor,
+            meeting_id=meeting_id,
+            item_id=item_id,
+            version=version,
+            reason=form.rationale,
+            origin=origin,
+        )
+    return saved
