@@ -22,6 +22,8 @@ from pitstop.accounts import admin as admin_pages
 from pitstop.accounts import controllers as account_pages
 from pitstop.accounts import queries as account_queries
 from pitstop.accounts import sessions
+from pitstop.actions import controllers as actions_api
+from pitstop.actions import pages as action_pages
 from pitstop.agenda import pages as agenda_pages
 from pitstop.audit import controllers as audit_pages
 from pitstop.calendar import controllers as calendar_pages
@@ -158,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *information_pages.ROUTES,
             *decisions_api.ROUTES,
             *decision_pages.ROUTES,
+            *actions_api.ROUTES,
+            *action_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

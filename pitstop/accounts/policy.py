@@ -43,6 +43,10 @@ class Permission(StrEnum):
     RECORD_INFORMATION = "record_information"
     # Record the meeting's decision on an item (the chair or minute-taker: coordinators).
     RECORD_DECISIONS = "record_decisions"
+    # Actions: see one's agency's (coordinators and managers: all); complete them; agree and reassign them.
+    VIEW_ACTIONS = "view_actions"
+    COMPLETE_ACTIONS = "complete_actions"
+    MANAGE_ACTIONS = "manage_actions"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -61,7 +65,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.MANAGER: frozenset(
-        {Permission.VIEW_AUDIT, Permission.VIEW_NOTIFICATIONS, Permission.VIEW_CALENDAR, Permission.VIEW_MEETINGS}
+        {
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_NOTIFICATIONS,
+            Permission.VIEW_CALENDAR,
+            Permission.VIEW_MEETINGS,
+            Permission.VIEW_ACTIONS,
+        }
     ),
     Role.COORDINATOR: frozenset(
         {
@@ -77,17 +87,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_AGENDA_RULES,
             Permission.RECORD_INFORMATION,
             Permission.RECORD_DECISIONS,
+            Permission.VIEW_ACTIONS,
+            Permission.COMPLETE_ACTIONS,
+            Permission.MANAGE_ACTIONS,
         }
     ),
-    Role.AGENCY_MEMBER: frozenset({Permission.VIEW_MEETINGS, Permission.RECORD_INFORMATION}),
+    Role.AGENCY_MEMBER: frozenset(
+        {
+            Permission.VIEW_MEETINGS,
+            Permission.RECORD_INFORMATION,
+            Permission.VIEW_ACTIONS,
+            Permission.COMPLETE_ACTIONS,
+        }
+    ),
 }
 
 # An API token reaches a permission only through a scope, and only while its user's roles allow it.
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.NOTIFICATIONS_READ: frozenset({Permission.VIEW_NOTIFICATIONS}),
     Scope.NOTIFICATIONS_WRITE: frozenset({Permission.RECEIVE_NOTIFICATIONS}),
-    Scope.ACTIONS_READ: frozenset(),
-    Scope.ACTIONS_WRITE: frozenset(),
+    Scope.ACTIONS_READ: frozenset({Permission.VIEW_ACTIONS}),
+    Scope.ACTIONS_WRITE: frozenset({Permission.VIEW_ACTIONS, Permission.COMPLETE_ACTIONS}),
     Scope.AUDIT_READ: frozenset({Permission.VIEW_AUDIT}),
     Scope.MEETINGS_READ: frozenset({Permission.VIEW_MEETINGS}),
 }

@@ -81,6 +81,11 @@ class AuditAction(StrEnum):
     INFORMATION_VIEWED = "information_viewed"
     INFORMATION_RECORDED = "information_recorded"
     DECISION_RECORDED = "decision_recorded"
+    ACTION_CREATED = "action_created"
+    ACTION_VIEWED = "action_viewed"
+    ACTIONS_LISTED = "actions_listed"
+    ACTION_COMPLETED = "action_completed"
+    ACTION_REASSIGNED = "action_reassigned"
 
     @property
     def label(self) -> str:

@@ -11,6 +11,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy
+from pitstop.actions import service as actions
+from pitstop.actions.forms import default_due
+from pitstop.actions.models import STATUS_LABELS as ACTION_LABELS
 from pitstop.decisions import service as decisions
 from pitstop.decisions.models import MARAC_CRITERIA, Decision
 from pitstop.errors import Conflict, Invalid
@@ -40,6 +43,7 @@ _NOTICES = {
     "saved": "Your agency's information has been saved.",
     "decided": "The decision has been saved.",
     "deferred": "The decision has been saved and the item deferred to the next meeting.",
+    "action": "The action has been added.",
 }
 _FIELDS = ("knowledge", "summary", "source_system", "visibility", "version", "checked-day", "checked-month")
 _FIELDS += ("checked-year", "checked-time")
@@ -122,6 +126,7 @@ async def item_page(
     conflict: Information | None = None,
     decision_values: dict[str, Any] | None = None,
     decision_conflict: Decision | None = None,
+    action_values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Template:
     """The item page; after a refused save, with what the user typed, the errors, or the version saved
@@ -164,6 +169,12 @@ async def item_page(
             "outcome_options": [(o.code, o.label, None) for o in outcomes],
             "outcome_labels": {o.code: o.label for o in outcomes},
             "marac_options": [(c.value, text) for c, text in MARAC_CRITERIA.items()],
+            "actions": await actions.for_item(conn, identity, item_id),
+            "may_agree": actions.may_agree(identity, found.meeting),
+            "action_values": {"description": "", "owner_agency_id": "", "owner_name": "", **default_due()}
+            | (action_values or {}),
+            "agency_options": [(str(a.id), a.name) for a in found.agencies],
+            "action_labels": ACTION_LABELS,
         },
         status_code=status,
     )

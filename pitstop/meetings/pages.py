@@ -17,6 +17,8 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from pitstop.accounts import policy
 from pitstop.accounts.models import Role
+from pitstop.actions import service as actions
+from pitstop.actions.models import STATUS_LABELS as ACTION_LABELS
 from pitstop.agenda.ordering import REASON_LABELS
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
@@ -168,6 +170,8 @@ async def _meeting_page(
             "can_record": can_manage and identity.user_id in (meeting.chair_id, meeting.minute_taker_id),
             "sees_everything": identity.has_role(Role.COORDINATOR, Role.MANAGER),
             "checked": await information.checked_counts(conn, meeting_id),
+            "review": await actions.review(conn, identity, meeting),
+            "action_labels": ACTION_LABELS,
             "invited_count": len(shown.attendance),
             "prepares": policy.allows(identity, policy.Permission.RECORD_INFORMATION)
             and any(a.agency_id == identity.agency_id for a in shown.attendance),

@@ -373,7 +373,7 @@ _PERSON_TEXT = (
 _PERSON_CHOICES = ("ordinarily_resident", "present", "witnessed", "injured")
 _PERSON_KEY = re.compile(r"^people-(\d{1,3})-role$")
 _ACTION_REMOVE = re.compile(r"^remove-person-(\d{1,3})$")
-_TIME = re.compile(r"^(\d{1,2})[:.]?(\d{2})$")
+CLOCK = re.compile(r"^(\d{1,2})[:.]?(\d{2})$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$")
 _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`$")
 
@@ -422,7 +422,7 @@ def _read_entry(form: FormMultiDict) -> dict[str, Any]:
     return values
 
 
-def _parse_day(day: str, month: str, year: str, what: str) -> date | str | None:
+def parse_day(day: str, month: str, year: str, what: str) -> date | str | None:
     """A date from the GOV.UK date input's three fields; None if all are empty; a message if wrong."""
     parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
     if not any(parts.values()):
@@ -439,7 +439,7 @@ def _parse_day(day: str, month: str, year: str, what: str) -> date | str | None:
 
 
 def parse_when(values: dict[str, Any], name: str, what: str, errors: dict[str, str]) -> datetime | None:
-    day = _parse_day(values[f"{name}-day"], values[f"{name}-month"], values[f"{name}-year"], what)
+    day = parse_day(values[f"{name}-day"], values[f"{name}-month"], values[f"{name}-year"], what)
     clock = values[f"{name}-time"].strip()
     if isinstance(day, str):
         errors[name] = day
@@ -448,7 +448,7 @@ def parse_when(values: dict[str, Any], name: str, what: str, errors: dict[str, s
         if clock:
             errors[name] = f"Enter the date as well as the time ({what.lower()})"
         return None
-    match = _TIME.match(clock)
+    match = CLOCK.match(clock)
     if not clock:
         errors[f"{name}-time"] = f"Enter the time, like 14:30 ({what.lower()})"
         return None
@@ -559,7 +559,7 @@ def _parse_entry(values: dict[str, Any], tools: set[str]) -> tuple[NotificationI
         role = person["role"]
         if role not in PersonRole._value2member_map_:
             errors[prefix + "role"] = f"Select the role of person {index + 1}"
-        born = _parse_day(
+        born = parse_day(
             person["dob-day"], person["dob-month"], person["dob-year"], f"Person {index + 1}'s date of birth"
         )
         if isinstance(born, str):

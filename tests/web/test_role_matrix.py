@@ -40,6 +40,9 @@ IMPORT_SETTINGS = frozenset({Role.COORDINATOR, Role.ADMIN})
 MEETING_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.AGENCY_MEMBER})
 # Agency information: each agency records its own (coordinators belong to an agency too).
 INFORMATION_RECORDERS = frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER})
+# Actions: an agency sees and closes its own; coordinators agree and reassign them; managers read.
+ACTION_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.AGENCY_MEMBER})
+ACTION_CLOSERS = frozenset({Role.COORDINATOR, Role.AGENCY_MEMBER})
 # Decisions are the chair's and the minute-taker's: coordinators.
 DECIDERS = frozenset({Role.COORDINATOR})
 # Series, invitees and agenda rules are configuration (no case data): coordinators and administrators.
@@ -127,6 +130,16 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): MEETING_READERS,
     ("PUT", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
     ("POST", "/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
+    ("GET", "/api/v1/actions"): ACTION_READERS,
+    ("GET", "/api/v1/actions/{action_id}"): ACTION_READERS,
+    ("POST", "/api/v1/meetings/{meeting_id}/items/{item_id}/actions"): DECIDERS,
+    ("POST", "/api/v1/actions/{action_id}/status"): ACTION_CLOSERS,
+    ("PUT", "/api/v1/actions/{action_id}/owner"): DECIDERS,
+    ("GET", "/actions"): ACTION_READERS,
+    ("GET", "/actions/{action_id}"): ACTION_READERS,
+    ("POST", "/actions/{action_id}/status"): ACTION_CLOSERS,
+    ("POST", "/actions/{action_id}/owner"): DECIDERS,
+    ("POST", "/meetings/{meeting_id}/items/{item_id}/actions"): DECIDERS,
     ("GET", "/api/v1/meetings/{meeting_id}/agenda"): MEETING_READERS,
     ("GET", "/meetings"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}"): MEETING_READERS,
@@ -162,6 +175,13 @@ MATRIX: dict[tuple[str, str], object] = {
 # JSON API writes get a body that passes validation, so what answers is the permission and the
 # record's visibility, not the body's shape.
 JSON_BODIES: dict[str, dict] = {
+    "/api/v1/meetings/{meeting_id}/items/{item_id}/actions": {
+        "description": "Matrix.",
+        "owner_agency_id": 1,
+        "due_at": "2030-01-01T17:00:00Z",
+    },
+    "/api/v1/actions/{action_id}/status": {"status": "done", "version": 1},
+    "/api/v1/actions/{action_id}/owner": {"owner_agency_id": 1, "due_at": "2030-01-01T17:00:00Z", "version": 1},
     "/api/v1/meetings/{meeting_id}/items/{item_id}/decision": {"outcomes": ["signposting"], "rationale": "Matrix."},
     "/api/v1/meetings/{meeting_id}/items/{item_id}/information": {"knowledge": "not_known"},
     "/api/v1/meetings/{meeting_id}/information/not-known": {"items": [1]},
@@ -293,12 +313,23 @@ async def a_meeting(
         world.agencies[f"{place}.police"].id,  # the agency members' and coordinators' own
         coordinator.user_id,
     )
+    action_id = await owner.fetchval(
+        """INSERT INTO action (partnership_id, agenda_item_id, meeting_id, description, owner_agency_id, due_at,
+                               created_by)
+           VALUES ($1, $2, $3, 'Check the school roll', $4, now() + interval '2 days', $5) RETURNING id""",
+        world.partnerships[place].id,
+        item_id,
+        meeting_id,
+        world.agencies[f"{place}.police"].id,  # the agency members' own
+        coordinator.user_id,
+    )
     return {
         "series_id": series.id,
         "invitee_id": series.invitees[0].id,
         "meeting_id": meeting_id,
         "item_id": item_id,
         "information_id": information_id,
+        "action_id": action_id,
     }
 
 

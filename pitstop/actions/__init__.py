@@ -1,0 +1,1 @@
+"""Actions agreed at meetings, chased to completion across meetings."""
