@@ -16,6 +16,7 @@ import asyncpg
 
 from pitstop.accounts import policy
 from pitstop.accounts.identity import Identity
+from pitstop.actions import reminders
 from pitstop.agenda import service as agenda
 from pitstop.agenda.models import ItemState, MeetingPage
 from pitstop.audit import service as audit
@@ -672,12 +673,12 @@ TICK_LOCK = 0x5049_5453_544F_5006  # "PITSTO" + 6: one meeting clock at a time a
 
 async def tick(conn: asyncpg.Connection, now: datetime | None = None) -> dict[str, int]:
     """What Pitstop does by itself: generate meetings ahead, place what is waiting on the open agendas of
-    the next week, and publish agendas whose publish time has come.
+    the next week, publish agendas whose publish time has come, and queue the morning action reminders.
 
     Safe in every process: one runs at a time (a session advisory lock; the others skip). Each
     partnership's work commits on its own, so a fault in one never holds up the others."""
     now = now or datetime.now(UTC)
-    done = {"generated": 0, "placed": 0, "published": 0, "failed": 0}
+    done = {"generated": 0, "placed": 0, "published": 0, "reminded": 0, "failed": 0}
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", TICK_LOCK):
         return done
     try:
@@ -715,6 +716,7 @@ async def _tick_partnership(conn: asyncpg.Connection, partnership_id: int, now: 
                 conn, actor=None, meeting_id=found.id, version=found.version, step="publish", origin=audit.Origin()
             )
             done["published"] += 1
+    done["reminded"] += await reminders.send_due(conn, partnership_id, now)
 
 
 def parse_clock(text: str) -> time | None:

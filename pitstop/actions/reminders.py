@@ -1,0 +1,117 @@
+"""The morning action reminder: each working day, one email to each agency's representatives counting
+its new, due-today and overdue actions, with a link to its actions page. No case data: counts only.
+
+Sent through the outbox from the meeting clock, once a day per agency (a row per agency and day, so two
+processes, or a restart, never send it twice), from REMINDER_AT London time on the partnership's
+working days. An agency with nothing new, due or overdue gets no email.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import asyncpg
+import msgspec
+
+from pitstop.calendar import service as calendar
+from pitstop.invites import service as invites
+from pitstop.mail import outbox
+from pitstop.meetings.schedule import LONDON
+
+REMINDER_AT = time(7, 0)
+
+
+class Counts(msgspec.Struct, frozen=True, kw_only=True):
+    agency_id: int
+    agency_name: str
+    new: int  # agreed since yesterday's reminder time
+    due_today: int
+    overdue: int
+
+
+async def _working_day(conn: asyncpg.Connection, partnership_id: int, day: object) -> bool:
+    loaded = await calendar.load_calendar(conn, partnership_id)
+    closed = set(loaded.closed) | {d for d, _ in calendar.bank_holidays([day.year])}  # type: ignore[attr-defined]
+    return day.isoweekday() <= 5 and day not in closed  # type: ignore[attr-defined]
+
+
+async def counts(conn: asyncpg.Connection, partnership_id: int, now: datetime) -> list[Counts]:
+    local = now.astimezone(LONDON)
+    start_of_day = datetime.combine(local.date(), time(0), LONDON)
+    since = datetime.combine(local.date() - timedelta(days=1), REMINDER_AT, LONDON)
+    rows = await conn.fetch(
+        """SELECT a.id AS agency_id, a.name AS agency_name,
+                  count(*) FILTER (WHERE x.created_at >= $3::timestamptz) AS new,
+                  count(*) FILTER (WHERE x.due_at >= $4::timestamptz
+                                     AND x.due_at < $2::timestamptz + interval '1 day') AS due_today,
+                  count(*) FILTER (WHERE x.due_at < $4::timestamptz) AS overdue
+             FROM action x JOIN agency a ON a.id = x.owner_agency_id
+            WHERE x.partnership_id = $1 AND x.status = 'open'
+            GROUP BY a.id, a.name
+            ORDER BY a.name""",
+        partnership_id,
+        start_of_day,
+        since,
+        now,
+    )
+    return [c for c in msgspec.convert([dict(r) for r in rows], list[Counts]) if c.new or c.due_today or c.overdue]
+
+
+def _body(c: Counts, link: str) -> str:
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    lines = [
+        f"Good morning. {c.agency_name} has:",
+        "",
+        f"- {n(c.new, 'new action', 'new actions')} since yesterday morning",
+        f"- {n(c.due_today, 'action', 'actions')} due today",
+        f"- {n(c.overdue, 'overdue action', 'overdue actions')}",
+        "",
+        f"See them in Pitstop: {link}",
+        "",
+        "This message holds no case information. Sign in to Pitstop to read and complete the actions.",
+    ]
+    return "\n".join(lines)
+
+
+async def send_due(conn: asyncpg.Connection, partnership_id: int, now: datetime | None = None) -> int:
+    """Queue this morning's reminders for the partnership (in the caller's transaction); how many."""
+    now = now or datetime.now(UTC)
+    local = now.astimezone(LONDON)
+    if local.time() < REMINDER_AT or not await _working_day(conn, partnership_id, local.date()):
+        return 0
+    site = invites.site()
+    link = f"{site.base_url.rstrip('/')}/actions"
+    queued = 0
+    for c in await counts(conn, partnership_id, now):
+        first = await conn.fetchval(
+            """INSERT INTO action_reminder (partnership_id, agency_id, day) VALUES ($1, $2, $3)
+               ON CONFLICT (agency_id, day) DO NOTHING RETURNING true""",
+            partnership_id,
+            c.agency_id,
+            local.date(),
+        )
+        if not first:
+            continue  # sent already today
+        people = await conn.fetch(
+            """SELECT DISTINCT ON (i.email) i.name, i.email
+                 FROM series_invitee i JOIN meeting_series s ON s.id = i.series_id
+                WHERE i.agency_id = $1 AND i.removed_at IS NULL AND s.active
+                ORDER BY i.email, i.name""",
+            c.agency_id,
+        )
+        messages = [
+            outbox.Outgoing(
+                kind="action_reminder",
+                recipient=p["email"],
+                recipient_name=p["name"],
+                subject=f"Pitstop: {c.agency_name}'s actions this morning",
+                body_text=_body(c, link),
+            )
+            for p in people
+        ]
+        if messages:
+            await outbox.queue(conn, partnership_id, messages, site.domain)
+            queued += len(messages)
+    return queued
