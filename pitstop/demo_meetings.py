@@ -14,8 +14,14 @@ import msgspec
 
 from pitstop.accounts import queries as accounts
 from pitstop.accounts.identity import AuthMethod, Identity
+from pitstop.actions import service as actions
+from pitstop.actions.models import ActionIn, ActionStatus, CompletionIn
 from pitstop.agenda import service as agenda
 from pitstop.audit.service import Origin
+from pitstop.decisions import service as decisions
+from pitstop.decisions.models import DecisionIn, MaracCriterion
+from pitstop.information import service as information
+from pitstop.information.models import InformationIn, Knowledge, Visibility
 from pitstop.meetings import queries as meeting_queries
 from pitstop.meetings import service as meetings
 from pitstop.meetings.models import AttendanceIn, AttendanceStatus, ObserverIn, SeriesIn
@@ -129,6 +135,139 @@ async def _screen(
     return True
 
 
+# What each agency knew, what was decided and what was agreed at the held meeting, item by item.
+_INFORMATION = (
+    # (item, agency member, knowledge, summary, visibility, restricted to (members), third party)
+    (
+        0,
+        "police.member",
+        "known",
+        "Two earlier call-outs this year; bail conditions end on Friday.",
+        "shared",
+        (),
+        False,
+    ),
+    (
+        0,
+        "socialcare.member",
+        "known",
+        "Child protection plan ended in 2025; the family worker knows the children.",
+        "restricted",
+        ("police.member", "health.member"),
+        False,
+    ),
+    (
+        0,
+        "health.member",
+        "known",
+        "Health visitor concerned about the baby's weight; mother missed two checks.",
+        "not_for_minutes",
+        (),
+        True,
+    ),
+    (0, "education.member", "not_known", None, "shared", (), False),
+    (1, "police.member", "known", "First incident at this address.", "shared", (), False),
+    (1, "idva.member", "not_known", None, "shared", (), False),
+)
+_DECISIONS = (
+    (
+        0,
+        ["strategy_discussion", "marac_referral"],
+        "visible_high_risk",
+        "High risk with a baby in the household; children's social care to convene a strategy discussion today.",
+    ),
+    (
+        1,
+        ["idva_referral", "early_help"],
+        None,
+        "Standard risk; offer the victim IDVA support and the family early help.",
+    ),
+)
+_ACTIONS = (
+    # (item, owning agency member, what, hours after the meeting it is due, done)
+    (0, "socialcare.member", "Convene the strategy discussion", 6, False),
+    (0, "police.member", "Review the DASH with the victim and update the risk assessment", 8, False),
+    (0, "health.member", "Health visitor home visit", 4, True),
+    (1, "idva.member", "Contact the victim through the safe number", 7, False),
+    (1, "earlyhelp.member", "Offer the family an early help assessment", 24 * 10, False),
+)
+
+
+async def _records(conn: asyncpg.Connection, meeting_id: int, chair: Identity) -> None:
+    """The held meeting's agency information, decisions and actions, recorded while it ran."""
+    meeting = await meeting_queries.meeting(conn, meeting_id)
+    assert meeting is not None
+    items = [
+        r["id"]
+        for r in await conn.fetch("SELECT id FROM agenda_item WHERE meeting_id = $1 ORDER BY position", meeting_id)
+    ]
+    people: dict[str, Identity] = {}
+    for key in {row[1] for row in _INFORMATION} | {row[1] for row in _ACTIONS} | {"police.member", "health.member"}:
+        user = await accounts.user_by_email(conn, f"{key.split('.')[0]}.member@northfield.example")
+        if user is not None:
+            people[key] = _identity(user)
+    for item, who, knowledge, summary, visibility, restricted, third_party in _INFORMATION:
+        if who not in people or item >= len(items):
+            continue
+        await information.record(
+            conn,
+            actor=people[who],
+            meeting_id=meeting_id,
+            item_id=items[item],
+            form=InformationIn(
+                knowledge=Knowledge(knowledge),
+                summary=summary,
+                source_system={"police": "Niche", "socialcare": "Liquidlogic", "health": "SystmOne"}.get(
+                    who.split(".")[0]
+                ),
+                checked_at=meeting.cut_off_at,
+                visibility=Visibility(visibility),
+                restricted_to=[people[r].agency_id for r in restricted if r in people],
+                third_party=third_party,
+            ),
+            origin=_OPERATOR,
+        )
+    for item, outcomes, criterion, rationale in _DECISIONS:
+        if item < len(items):
+            await decisions.record(
+                conn,
+                actor=chair,
+                meeting_id=meeting_id,
+                item_id=items[item],
+                form=DecisionIn(
+                    outcomes=outcomes,
+                    rationale=rationale,
+                    marac_criterion=MaracCriterion(criterion) if criterion else None,
+                ),
+                origin=_OPERATOR,
+            )
+    for item, who, what, hours, done in _ACTIONS:
+        if who not in people or item >= len(items):
+            continue
+        made = await actions.create(
+            conn,
+            actor=chair,
+            meeting_id=meeting_id,
+            item_id=items[item],
+            form=ActionIn(
+                description=what,
+                owner_agency_id=people[who].agency_id,
+                due_at=meeting.starts_at + timedelta(hours=hours),
+            ),
+            origin=_OPERATOR,
+        )
+        if done:
+            await actions.close(
+                conn,
+                actor=people[who],
+                action_id=made.id,
+                form=CompletionIn(status=ActionStatus.DONE, note="Visited; weight now on track.", version=made.version),
+                origin=_OPERATOR,
+            )
+    # Agreed at the meeting, not when the demo was loaded.
+    await conn.execute("UPDATE action SET created_at = $2 WHERE meeting_id = $1", meeting_id, meeting.starts_at)
+
+
 async def load(conn: asyncpg.Connection, partnership_id: int) -> list[str]:
     """Create the demo series and its meetings unless the series exists. Lines for the demo report."""
     if await conn.fetchval(
@@ -223,6 +362,7 @@ async def load(conn: asyncpg.Connection, partnership_id: int) -> list[str]:
         ),
         origin=_OPERATOR,
     )
+    await _records(conn, held["id"], actor)
     found = await meeting_queries.meeting(conn, held["id"])
     assert found is not None
     await meetings.advance(conn, actor=actor, meeting_id=found.id, version=found.version, step="end", origin=_OPERATOR)
@@ -232,7 +372,10 @@ async def load(conn: asyncpg.Connection, partnership_id: int) -> list[str]:
         "ended_at = starts_at + make_interval(mins => length_minutes) WHERE id = $1",
         held["id"],
     )
-    lines.append(f"held meeting of {previous.strftime('%-d %B')} with its agenda and attendance")
+    lines.append(
+        f"held meeting of {previous.strftime('%-d %B')} with its agenda, attendance, agency information, "
+        "decisions and actions (some overdue)"
+    )
 
     # The demo's other notifications, screened now: they wait for the next meeting's agenda.
     for reference, route in (("NF/7781/26", "agenda"), ("NF/7702/26", "agenda"), ("NF/7790/26", "allocated_worker")):

@@ -32,8 +32,9 @@ async def every_role_and_every_agency_has_a_user(owner: asyncpg.Connection) -> N
     emails = [r["email"] for r in await owner.fetch("SELECT email FROM app_user")]
     assert all(email.endswith("@northfield.example") for email in emails)
     assert await owner.fetchval("SELECT count(*) FROM app_user WHERE must_change_password") == 0
-    # Written as the operator: audit rows name no user, but for what the demo's coordinators do:
-    # screening, and running the meetings.
+    # Written as the operator: audit rows name no user, but for what the demo's coordinators do
+    # (screening, running the meetings, decisions and actions) and its agency members (their agencies'
+    # information, closing their actions).
     named = await owner.fetch(
         "SELECT DISTINCT a.action FROM audit_event a JOIN app_user u ON u.id = a.user_id "
         "WHERE 'coordinator' = ANY(u.roles)"
@@ -47,14 +48,20 @@ async def every_role_and_every_agency_has_a_user(owner: asyncpg.Connection) -> N
         "attendance_recorded",
         "observer_added",
         "meeting_held",
+        "decision_recorded",
+        "action_created",
     }
-    assert (
-        await owner.fetchval(
-            "SELECT count(*) FROM audit_event a JOIN app_user u ON u.id = a.user_id "
-            "WHERE NOT 'coordinator' = ANY(u.roles)"
-        )
-        == 0
+    by_members = await owner.fetch(
+        "SELECT DISTINCT a.action FROM audit_event a JOIN app_user u ON u.id = a.user_id "
+        "WHERE NOT 'coordinator' = ANY(u.roles)"
     )
+    assert {r["action"] for r in by_members} == {"information_recorded", "action_completed"}
+    # The held meeting's records: some information restricted, decisions, actions (one done, some overdue).
+    assert await owner.fetchval("SELECT count(*) FROM agency_information WHERE visibility = 'restricted'") == 1
+    assert await owner.fetchval("SELECT count(*) FROM decision") == 2
+    statuses = await owner.fetch("SELECT status, due_at < now() AS overdue FROM action ORDER BY id")
+    assert [r["status"] for r in statuses].count("done") == 1
+    assert sum(r["overdue"] and r["status"] == "open" for r in statuses) >= 3
 
 
 async def test_a_user_per_role_and_agency_created_once_however_often_it_runs(owner: asyncpg.Connection) -> None:
