@@ -81,6 +81,7 @@ class AuditAction(StrEnum):
     INFORMATION_VIEWED = "information_viewed"
     INFORMATION_RECORDED = "information_recorded"
     DECISION_RECORDED = "decision_recorded"
+    DECISION_VIEWED = "decision_viewed"
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"

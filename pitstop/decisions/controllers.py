@@ -10,6 +10,8 @@ from litestar.params import JSONBody
 
 from pitstop.accounts import policy
 from pitstop.agenda import service as agenda
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
 from pitstop.decisions import service
 from pitstop.decisions.models import Decision, DecisionIn, Outcome
 from pitstop.web.auth import current_identity, origin_of, requires
@@ -38,8 +40,18 @@ async def decision(
     meeting, item = await agenda.visible_item(
         conn, identity, meeting_id, item_id, origin_of(request.scope), viewed=True
     )
+    found = await service.decision_of(conn, item_id)
+    await audit.record(
+        conn,
+        AuditAction.DECISION_VIEWED,
+        actor=identity,
+        origin=origin_of(request.scope),
+        record_type="agenda_item",
+        record_id=item_id,
+        detail={"decision_id": found.id if found else None},
+    )
     return DecisionOut(
-        decision=await service.decision_of(conn, item_id),
+        decision=found,
         outcomes=await service.outcomes(conn, meeting.partnership_id),
         can_decide=service.may_decide(identity, meeting, item),
     )

@@ -91,6 +91,7 @@ async def test_overdue_actions_are_flagged_reviewed_and_read_by_an_agency_system
     assert "Review of actions" in review.text
     assert "Chase the midwife" in review.text
     assert "Overdue" in review.text
+    assert "agreed for North Health" in review.text  # with its history
 
     secret = await factories.token(owner, m.health.user_id, Scope.ACTIONS_READ)
     client.cookies.clear()
