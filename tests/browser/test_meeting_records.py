@@ -158,3 +158,26 @@ async def test_prepare_decide_act_and_close_with_need_to_know(
     await expect(care.get_by_role("heading", name=health, exact=True)).to_have_count(0)
     assert SUMMARY not in await care.content()
     await care_context.close()
+
+    # What the pages stored.
+    stored = {
+        r["agenda_item_id"]: r
+        for r in await owner.fetch(
+            "SELECT agenda_item_id, knowledge, summary, source_system, visibility, restricted_to"
+            " FROM agency_information WHERE agency_id = $1",
+            m.agencies["health"],
+        )
+    }
+    assert stored[second]["knowledge"] == "not_known"
+    assert stored[second]["source_system"] == "SystmOne"
+    assert (stored[first]["knowledge"], stored[first]["summary"]) == ("known", SUMMARY)
+    assert (stored[first]["visibility"], stored[first]["restricted_to"]) == ("restricted", [m.agencies["police"]])
+    decided = await owner.fetchrow("SELECT outcomes, rationale FROM decision WHERE agenda_item_id = $1", first)
+    assert (sorted(decided["outcomes"]), decided["rationale"]) == (
+        ["health_notification", "strategy_discussion"],
+        RATIONALE,
+    )
+    action = await owner.fetchrow("SELECT owner_agency_id, owner_name, due_at, status, completion_note FROM action")
+    assert (action["owner_agency_id"], action["owner_name"]) == (m.agencies["health"], "Hana Health")
+    assert action["due_at"].astimezone(LONDON).replace(tzinfo=None) == datetime(due.year, due.month, due.day, 12)
+    assert (action["status"], action["completion_note"]) == ("done", NOTE)
