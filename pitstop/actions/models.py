@@ -63,13 +63,14 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 Description = Annotated[str, Meta(min_length=1, max_length=2_000)]
 Person = Annotated[str, Meta(max_length=200)]
 Note = Annotated[str, Meta(max_length=5_000)]
+Moment = Annotated[datetime, Meta(tz=True)]  # with its offset: a time without one is ambiguous
 
 
 class ActionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     description: Description
     owner_agency_id: int
     owner_name: Person | None = None
-    due_at: datetime
+    due_at: Moment
 
 
 class CompletionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -83,6 +84,6 @@ class CompletionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class ReassignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     owner_agency_id: int
     owner_name: Person | None = None
-    due_at: datetime
+    due_at: Moment
     note: Note | None = None
     version: int

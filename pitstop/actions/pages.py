@@ -31,6 +31,11 @@ _NOTICES = {
 }
 
 
+def _on_page(errors: dict[str, str]) -> dict[str, str]:
+    """The service names the due time `due_at`; on the page it is the date input `due`."""
+    return {("due" if k == "due_at" else k): v for k, v in errors.items()}
+
+
 @get("/actions", guards=[VIEW], include_in_schema=False)
 async def actions_page(request: Request[Any, Any, Any], conn: Connection) -> Template:
     identity = current_identity(request)
@@ -168,7 +173,7 @@ async def reassign(request: Request[Any, Any, Any], conn: Connection, action_id:
             )
             return Redirect(path=f"/actions/{action_id}?done=reassigned", status_code=303)
         except Invalid as invalid:
-            errors = invalid.errors
+            errors = _on_page(invalid.errors)
         except Conflict:
             return await _action_page(request, conn, action_id, conflict=True, status=HTTP_409_CONFLICT)
     return await _action_page(request, conn, action_id, values=values, errors=errors, status=HTTP_400_BAD_REQUEST)
@@ -208,7 +213,7 @@ async def add(
             )
             return Redirect(path=f"/meetings/{meeting_id}/items/{item_id}?done=action#actions", status_code=303)
         except Invalid as invalid:
-            errors = invalid.errors
+            errors = _on_page(invalid.errors)
     return await item_page(
         request, conn, meeting_id, item_id, action_values=values, errors=errors, status=HTTP_400_BAD_REQUEST
     )

@@ -95,22 +95,39 @@ async def listing(
     return found
 
 
-async def for_item(conn: asyncpg.Connection, actor: Identity, item_id: int) -> list[Action]:
-    """The item's actions this user may see (the caller has checked the item is visible, and audits it)."""
+async def _viewed(conn: asyncpg.Connection, actor: Identity, shown: list[Action], origin: audit.Origin) -> None:
+    """An action names a case: each one shown gets its "action viewed" row."""
+    if shown:
+        await audit.record_many(
+            conn,
+            AuditAction.ACTION_VIEWED,
+            actor=actor,
+            origin=origin,
+            partnership_id=actor.partnership_id,
+            record_type="action",
+            record_ids=[a.id for a in shown],
+        )
+
+
+async def for_item(conn: asyncpg.Connection, actor: Identity, item_id: int, origin: audit.Origin) -> list[Action]:
+    """The item's actions this user may see (the caller has checked the item is visible). Audited."""
     if not policy.allows(actor, policy.Permission.VIEW_ACTIONS):
         return []
-    return await queries.for_items(conn, [item_id], _own_agency_only(actor))
+    shown = await queries.for_items(conn, [item_id], _own_agency_only(actor))
+    await _viewed(conn, actor, shown, origin)
+    return shown
 
 
 async def review(
-    conn: asyncpg.Connection, actor: Identity, meeting: Meeting
+    conn: asyncpg.Connection, actor: Identity, meeting: Meeting, origin: audit.Origin
 ) -> tuple[list[Action], dict[int, list[Event]]]:
-    """The actions that come back on this meeting's agenda for review, with their history."""
+    """The actions that come back on this meeting's agenda for review, with their history. Audited."""
     if not policy.allows(actor, policy.Permission.VIEW_ACTIONS):
         return [], {}
     found = await queries.for_review(
         conn, meeting.partnership_id, meeting.id, meeting.starts_at, _own_agency_only(actor)
     )
+    await _viewed(conn, actor, found, origin)
     return found, await queries.history(conn, [a.id for a in found])
 
 
@@ -206,8 +223,10 @@ async def reassign(
     errors: dict[str, str] = {}
     if current.status is not ActionStatus.OPEN:
         errors["owner_agency_id"] = "Only an open action can be reassigned"
-    if form.owner_agency_id not in {a for a, _ in await queries.agencies(conn, actor.partnership_id)}:
-        errors["owner_agency_id"] = "Select the agency that will own the action"
+    # Only to an agency invited to the meeting that agreed it: the action names the case, and an agency
+    # that was not there has no need to know it.
+    if form.owner_agency_id not in {a.id for a in await information.invited_agencies(conn, current.meeting_id)}:
+        errors["owner_agency_id"] = "Select an agency invited to the meeting that agreed the action"
     if form.due_at <= current.meeting_starts_at:
         errors["due_at"] = "The action must be due after the meeting that agreed it"
     if errors:

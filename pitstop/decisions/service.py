@@ -104,17 +104,40 @@ async def record(
     invited = {a.id for a in await information.invited_agencies(conn, meeting_id)}
     if errors := _errors(form, known, invited, item):
         raise Invalid(errors)
+    if form.defer and await agenda.next_open(conn, meeting) is None:
+        raise Invalid({"defer": "There is no later meeting to defer to: add a meeting first"})
     order = {o.code: n for n, o in enumerate(known)}
     form = msgspec.structs.replace(form, outcomes=sorted(set(form.outcomes), key=order.__getitem__))
+    # A savepoint: should the deferral still be refused, the decision is not left half-saved (a page
+    # that shows the error returns normally, and its transaction commits).
+    async with conn.transaction():
+        saved = await _save(conn, actor, meeting, item_id, form, origin)
+        if form.defer:
+            version = await conn.fetchval("SELECT version FROM meeting WHERE id = $1", meeting_id)
+            try:
+                await agenda.defer(
+                    conn,
+                    actor=actor,
+                    meeting_id=meeting_id,
+                    item_id=item_id,
+                    version=version,
+                    reason=form.rationale,
+                    origin=origin,
+                )
+            except Invalid as refused:
+                raise Invalid({"defer": next(iter(refused.errors.values()))}) from refused
+    return saved
+
+
+async def _save(
+    conn: asyncpg.Connection, actor: Identity, meeting: Meeting, item_id: int, form: DecisionIn, origin: audit.Origin
+) -> Decision:
     current = await queries.lock(conn, item_id)
-    if current is None:
-        decision_id = None
-        if form.version is None:
-            decision_id = await queries.insert(conn, meeting.partnership_id, meeting_id, item_id, form, actor.user_id)
-    else:
-        decision_id = None
-        if form.version == current:
-            decision_id = await queries.update(conn, item_id, current, form, actor.user_id)
+    decision_id = None
+    if current is None and form.version is None:
+        decision_id = await queries.insert(conn, meeting.partnership_id, meeting.id, item_id, form, actor.user_id)
+    elif current is not None and form.version == current:
+        decision_id = await queries.update(conn, item_id, current, form, actor.user_id)
     if decision_id is None:
         raise Conflict(
             "the decision changed since it was opened", current=await decision_of(conn, item_id), submitted=form
@@ -130,17 +153,6 @@ async def record(
         origin=origin,
         record_type="decision",
         record_id=decision_id,
-        detail={"meeting_id": meeting_id, "item_id": item_id, "version": saved.version, "deferred": form.defer},
+        detail={"meeting_id": meeting.id, "item_id": item_id, "version": saved.version, "deferred": form.defer},
     )
-    if form.defer:
-        version = await conn.fetchval("SELECT version FROM meeting WHERE id = $1", meeting_id)
-        await agenda.defer(
-            conn,
-            actor=actor,
-            meeting_id=meeting_id,
-            item_id=item_id,
-            version=version,
-            reason=form.rationale,
-            origin=origin,
-        )
     return saved

@@ -71,7 +71,7 @@ class InformationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     knowledge: Knowledge
     summary: Summary | None = None
     source_system: Source | None = None
-    checked_at: datetime | None = None  # None: now
+    checked_at: Annotated[datetime, Meta(tz=True)] | None = None  # None: now
     visibility: Visibility = Visibility.SHARED
     restricted_to: Annotated[list[int], Meta(max_length=50)] = msgspec.field(default_factory=list)
     third_party: bool = False

@@ -169,7 +169,7 @@ async def item_page(
             "outcome_options": [(o.code, o.label, None) for o in outcomes],
             "outcome_labels": {o.code: o.label for o in outcomes},
             "marac_options": [(c.value, text) for c, text in MARAC_CRITERIA.items()],
-            "actions": await actions.for_item(conn, identity, item_id),
+            "actions": await actions.for_item(conn, identity, item_id, origin_of(request.scope)),
             "may_agree": actions.may_agree(identity, found.meeting),
             "action_values": {"description": "", "owner_agency_id": "", "owner_name": "", **default_due()}
             | (action_values or {}),

@@ -17,16 +17,33 @@ _INFORMATION = """i.id, i.agenda_item_id, i.meeting_id, i.agency_id, a.name AS a
 
 
 async def chain(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:
-    """The item and the items it was carried from (deferred, or its meeting cancelled), newest first,
-    with each one's meeting start."""
+    """The item, then the items its notifications were on at earlier meetings before being carried here
+    (deferred, or their meeting cancelled), newest first, with each one's meeting start. Both ways in:
+    the items it was carried from, and those whose notifications joined an item already on this agenda
+    for the same victim."""
     return await conn.fetch(
-        """WITH RECURSIVE up (id, carried_from, depth) AS (
-               SELECT id, carried_from, 0 FROM agenda_item WHERE id = $1
-               UNION ALL
-               SELECT i.id, i.carried_from, up.depth + 1 FROM agenda_item i JOIN up ON i.id = up.carried_from
-                WHERE up.depth < 50)
-           SELECT up.id, m.starts_at FROM up JOIN agenda_item i ON i.id = up.id JOIN meeting m ON m.id = i.meeting_id
-            ORDER BY up.depth""",
+        """WITH RECURSIVE up (id, depth) AS (
+               SELECT $1::bigint, 0
+               UNION
+               SELECT earlier.id, up.depth + 1
+                 FROM up CROSS JOIN LATERAL (
+                      SELECT i.carried_from AS id FROM agenda_item i WHERE i.id = up.id AND i.carried_from IS NOT NULL
+                      UNION
+                      SELECT there.agenda_item_id
+                        FROM agenda_entry here
+                        JOIN agenda_entry there ON there.notification_id = here.notification_id
+                                               AND there.agenda_item_id <> here.agenda_item_id
+                        JOIN agenda_item j ON j.id = there.agenda_item_id
+                        JOIN meeting jm ON jm.id = j.meeting_id
+                       WHERE here.agenda_item_id = up.id AND j.state IN ('deferred', 'moved')
+                         AND jm.starts_at < (SELECT m.starts_at FROM agenda_item k JOIN meeting m ON m.id = k.meeting_id
+                                              WHERE k.id = up.id)
+                 ) AS earlier
+                WHERE up.depth < 20)
+           SELECT up.id, m.starts_at
+             FROM (SELECT id, min(depth) AS depth FROM up GROUP BY id) up
+             JOIN agenda_item i ON i.id = up.id JOIN meeting m ON m.id = i.meeting_id
+            ORDER BY up.depth, m.starts_at DESC""",
         item_id,
     )
 

@@ -170,7 +170,7 @@ async def _meeting_page(
             "can_record": can_manage and identity.user_id in (meeting.chair_id, meeting.minute_taker_id),
             "sees_everything": identity.has_role(Role.COORDINATOR, Role.MANAGER),
             "checked": await information.checked_counts(conn, meeting_id),
-            "review": await actions.review(conn, identity, meeting),
+            "review": await actions.review(conn, identity, meeting, origin_of(request.scope)),
             "action_labels": ACTION_LABELS,
             "invited_count": len(shown.attendance),
             "prepares": policy.allows(identity, policy.Permission.RECORD_INFORMATION)

@@ -61,11 +61,11 @@ async def test_each_agency_gets_one_morning_email_counting_its_actions(
     assert health["To"] == "Hana Health <hana@north.example>"
     assert health["Subject"] == "Pitstop: North Health's actions this morning"
     text = health.get_payload(decode=True).decode()
-    assert "- 0 new actions since yesterday morning" in text
+    assert "- 0 new actions since the last reminder" in text
     assert "- 2 actions due today" in text
     assert "- 1 overdue action" in text
     assert "https://pitstop.northfield.example/actions" in text
-    assert "- 1 new action since yesterday morning" in care.get_payload(decode=True).decode()
+    assert "- 1 new action since the last reminder" in care.get_payload(decode=True).decode()
     for message in inbox.messages[sent_before:]:
         raw = message.as_string()
         assert "NF/1" not in raw
@@ -78,3 +78,19 @@ async def test_each_agency_gets_one_morning_email_counting_its_actions(
     # The meeting clock queues them by itself.
     done = await meetings.tick(app_conn, now=morning + timedelta(days=2))
     assert done["reminded"] == 1
+
+
+async def test_friday_s_actions_are_new_on_monday(owner: asyncpg.Connection, app_conn: asyncpg.Connection) -> None:
+    m = await published_meeting(owner, app_conn)
+    await start(app_conn, m)
+    made = await agree(app_conn, m, "health", due=timedelta(days=60))
+    monday = next_weekday(datetime.now(LONDON).date() + timedelta(days=21), 1)
+    holidays = {d for d, _ in reminders.calendar.bank_holidays([monday.year - 1, monday.year])}
+    while {monday, monday - timedelta(days=3)} & holidays:
+        monday += timedelta(days=7)
+    friday_meeting = datetime.combine(monday - timedelta(days=3), time(10), LONDON)
+    await owner.execute("UPDATE action SET created_at = $2 WHERE id = $1", made.id, friday_meeting)
+    [health] = await reminders.counts(
+        app_conn, m.coordinator.partnership_id, datetime.combine(monday, time(7, 30), LONDON)
+    )
+    assert (health.agency_name, health.new) == ("North Health", 1)

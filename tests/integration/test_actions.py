@@ -27,11 +27,13 @@ CLI = factories.CLI
 
 
 async def agree(conn: asyncpg.Connection, m: Meeting, owner: str, due: timedelta = timedelta(days=2), **fields: object):
+    """An action on the meeting's first item, due `due` after the meeting starts (never a fixed time from
+    now: the meeting may be next Monday)."""
     form = msgspec.convert(
         {
             "description": f"Visit for {owner}",
             "owner_agency_id": m.agencies[owner],
-            "due_at": (datetime.now(UTC) + due).isoformat(),
+            "due_at": (m.starts_at + due).isoformat(),
             **fields,
         },
         ActionIn,
@@ -118,7 +120,18 @@ async def test_actions_are_agreed_seen_and_closed_by_who_may(
             ),
             origin=CLI,
         )
-    later = datetime.now(UTC) + timedelta(days=5)
+    later = m.starts_at + timedelta(days=5)
+    with pytest.raises(Invalid) as outsider:  # an agency that was not at the meeting has no need to know
+        await actions.reassign(
+            app_conn,
+            actor=m.coordinator,
+            action_id=refer.id,
+            form=ReassignIn(owner_agency_id=m.agencies["housing"], due_at=later, version=3),
+            origin=CLI,
+        )
+    assert outsider.value.errors == {
+        "owner_agency_id": "Select an agency invited to the meeting that agreed the action"
+    }
     moved_on = await actions.reassign(
         app_conn,
         actor=m.coordinator,
@@ -161,19 +174,19 @@ async def test_overdue_actions_are_flagged_and_come_back_on_the_next_meeting_for
     )
     nxt = await meeting_queries.meeting(app_conn, following)
     assert nxt is not None
-    due_before_next = nxt.starts_at - timedelta(hours=1) - datetime.now(UTC)
+    due_before_next = nxt.starts_at - timedelta(hours=1) - m.starts_at
     chase = await agree(app_conn, m, "health", due=due_before_next, description="Chase the midwife")
     finished = await agree(app_conn, m, "health", due=due_before_next, description="Send the referral")
     await close(app_conn, m.health, finished, "done")
     await agree(app_conn, m, "care", due=timedelta(days=20), description="Review in three weeks")
     police = await agree(app_conn, m, "police", due=due_before_next, description="Serve the notice")
 
-    reviewed, history = await actions.review(app_conn, m.coordinator, nxt)
+    reviewed, history = await actions.review(app_conn, m.coordinator, nxt, CLI)
     assert [a.description for a in reviewed] == ["Chase the midwife", "Serve the notice"]
     assert [e.kind for e in history[chase.id]] == ["created"]
-    health_view, _ = await actions.review(app_conn, m.health, nxt)
+    health_view, _ = await actions.review(app_conn, m.health, nxt, CLI)
     assert [a.description for a in health_view] == ["Chase the midwife"]  # its own only
-    assert (await actions.review(app_conn, m.coordinator, this))[0] == []  # not the meeting that agreed them
+    assert (await actions.review(app_conn, m.coordinator, this, CLI))[0] == []  # not the meeting that agreed them
 
     # Past its due time: overdue, everywhere it is listed.
     await owner.execute("UPDATE action SET due_at = now() - interval '1 hour' WHERE id = $1", police.id)

@@ -33,6 +33,7 @@ BEA = {"role": "victim", "family_name": "Birch", "given_names": "Bea", "date_of_
 @dataclass
 class Meeting:
     id: int
+    starts_at: datetime  # the first meeting whose cut-off is still ahead: on a Friday, Monday's
     items: list[int]
     police: Identity  # agency member of the police
     police_colleague: Identity
@@ -42,6 +43,7 @@ class Meeting:
     coordinator: Identity  # of the police
     manager: Identity
     agencies: dict[str, int]
+    world: factories.World
 
 
 async def published_meeting(owner: asyncpg.Connection, conn: asyncpg.Connection, *, publish: bool = True) -> Meeting:
@@ -85,6 +87,7 @@ async def published_meeting(owner: asyncpg.Connection, conn: asyncpg.Connection,
     assert len(items) == 2
     return Meeting(
         id=meeting_id,
+        starts_at=await conn.fetchval("SELECT starts_at FROM meeting WHERE id = $1", meeting_id),
         items=items,
         police=identity(world.users["north.agency_member"]),
         police_colleague=identity(world.users["north.target"]),
@@ -99,6 +102,7 @@ async def published_meeting(owner: asyncpg.Connection, conn: asyncpg.Connection,
             "health": health.id,
             "housing": housing.id,
         },
+        world=world,
     )
 
 
@@ -288,3 +292,29 @@ async def test_information_follows_an_item_deferred_to_the_next_meeting(
     assert record.summary == "Bail conditions end Friday."
     assert record.carried_from_date is not None
     assert later.own is None  # the police record this meeting's afresh
+
+
+async def test_information_follows_a_deferred_item_into_one_already_on_the_next_agenda(
+    owner: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    """Kelly already has an item at the next meeting (a later incident): the deferred notification joins
+    it, and what the police recorded this morning shows there too."""
+    m = await published_meeting(owner, app_conn)
+    first = m.items[0]  # Kelly's
+    await save(app_conn, m, m.police, first, summary="Bail conditions end Friday.")
+    cut_off, series_id = await app_conn.fetchrow("SELECT cut_off_at, series_id FROM meeting WHERE id = $1", m.id)
+    following = await app_conn.fetchval(
+        "SELECT id FROM meeting WHERE series_id = $1 AND starts_at > $2 ORDER BY starts_at LIMIT 1",
+        series_id,
+        m.starts_at,
+    )
+    await screened(app_conn, m.world, "NF/3", cut_off + timedelta(minutes=1), KELLY)
+    await agenda.agenda(app_conn, m.coordinator, following, CLI)  # placed on the next meeting
+    kelly_next = await app_conn.fetchval("SELECT id FROM agenda_item WHERE meeting_id = $1", following)
+    version = await app_conn.fetchval("SELECT version FROM meeting WHERE id = $1", m.id)
+    await agenda.defer(
+        app_conn, actor=m.coordinator, meeting_id=m.id, item_id=first, version=version, reason="Later", origin=CLI
+    )
+    assert await app_conn.fetchval("SELECT count(*) FROM agenda_item WHERE meeting_id = $1", following) == 1
+    later = await information.item_information(app_conn, m.coordinator, following, kelly_next, CLI)
+    assert [r.summary for r in later.records] == ["Bail conditions end Friday."]

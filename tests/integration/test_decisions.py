@@ -123,3 +123,18 @@ async def test_a_deferral_sends_the_item_to_the_next_meeting_with_its_reason(
     first = m.items[0]
     assert "defer" in await errors_of(app_conn, m, first, defer=True)
     assert (await decide(app_conn, m, first)).version == 1
+
+
+async def test_a_deferral_with_no_meeting_to_go_to_saves_nothing(
+    owner: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    m = await published_meeting(owner, app_conn)
+    await start(app_conn, m)
+    await owner.execute(
+        "UPDATE meeting SET state = 'cancelled', cancelled_reason = 'Closed' WHERE starts_at > $1", m.starts_at
+    )
+    assert await errors_of(app_conn, m, m.items[0], defer=True) == {
+        "defer": "There is no later meeting to defer to: add a meeting first"
+    }
+    assert not await owner.fetchval("SELECT count(*) FROM decision")
+    assert await owner.fetchval("SELECT state FROM agenda_item WHERE id = $1", m.items[0]) == "open"

@@ -4,12 +4,13 @@ and read by an agency's own system with an `actions:read` token."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
 from pitstop.accounts.models import Scope
+from pitstop.meetings.schedule import LONDON
 from tests import factories
 from tests.integration.test_actions import agree
 from tests.integration.test_agency_information import published_meeting
@@ -26,7 +27,7 @@ async def test_an_action_is_agreed_on_the_item_page_and_closed_by_its_owner(
     await factories.sign_in(client, m.coordinator.email)
     page = await client.get(item)
     token = factories.csrf_from(page.text)
-    due = datetime.now(UTC) + timedelta(days=3)
+    due = (m.starts_at + timedelta(days=3)).astimezone(LONDON)
     form = {
         "csrf_token": token,
         "description": "",
@@ -36,6 +37,15 @@ async def test_an_action_is_agreed_on_the_item_page_and_closed_by_its_owner(
         "due-year": str(due.year),
         "due-time": "16:00",
     }
+    naive = await client.post(
+        f"/api/v1/meetings/{m.id}/items/{m.items[0]}/actions",
+        json={"description": "x", "owner_agency_id": m.agencies["health"], "due_at": "2030-01-01T10:00:00"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert naive.status_code == 422  # a time without its offset is ambiguous
+    assert [e["field"] for e in naive.json()["errors"]] == ["body.due_at"]
+    early = await client.post(f"{item}/actions", data={**form, "description": "Too early", "due-year": "2020"})
+    assert error_links(early.text) == ["due"]  # the service's due_at is the page's date input
     missing = await client.post(f"{item}/actions", data=form)
     assert missing.status_code == 400
     assert error_links(missing.text) == ["description"]
@@ -44,6 +54,13 @@ async def test_an_action_is_agreed_on_the_item_page_and_closed_by_its_owner(
     assert "The action has been added." in added.text
     assert "Health visitor to visit" in added.text
     action_id = await owner.fetchval("SELECT id FROM action")
+    # Shown on the item page: an action names a case, so its view is audited.
+    assert (
+        await owner.fetchval(
+            "SELECT count(*) FROM audit_event WHERE action = 'action_viewed' AND record_id = $1", str(action_id)
+        )
+        == 1
+    )
 
     # The owning agency lists it and closes it; another agency gets 404.
     await factories.sign_in(client, m.police.email)
