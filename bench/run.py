@@ -28,6 +28,7 @@ BENCHMARKS = {
     "import": "bench.import_extract",
     "linkage": "bench.linkage",
     "agenda": "bench.agenda",
+    "records": "bench.records",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 300.0
