@@ -47,6 +47,8 @@ class Permission(StrEnum):
     VIEW_ACTIONS = "view_actions"
     COMPLETE_ACTIONS = "complete_actions"
     MANAGE_ACTIONS = "manage_actions"
+    # The partnership's list of decision outcomes (configuration: no case data).
+    MANAGE_OUTCOMES = "manage_outcomes"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_IMPORT_MAPPING,
             Permission.MANAGE_SERIES,
             Permission.MANAGE_AGENDA_RULES,
+            Permission.MANAGE_OUTCOMES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -90,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ACTIONS,
             Permission.COMPLETE_ACTIONS,
             Permission.MANAGE_ACTIONS,
+            Permission.MANAGE_OUTCOMES,
         }
     ),
     Role.AGENCY_MEMBER: frozenset(

@@ -82,6 +82,7 @@ class AuditAction(StrEnum):
     INFORMATION_RECORDED = "information_recorded"
     DECISION_RECORDED = "decision_recorded"
     DECISION_VIEWED = "decision_viewed"
+    OUTCOMES_UPDATED = "outcomes_updated"
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
@@ -89,4 +89,65 @@ async def decide(
     )
 
 
-ROUTES = [decide]
+# ---- the partnership's outcome list ---------------------------------------------------------------
+
+OUTCOMES = requires(policy.Permission.MANAGE_OUTCOMES)
+
+
+async def _outcomes_page(
+    request: Request[Any, Any, Any],
+    conn: Connection,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: bool = False,
+    status: int = 200,
+) -> Template:
+    rows, version = await service.outcome_list(conn, current_identity(request))
+    saved = request.query_params.get("done") == "saved"
+    return Template(
+        template_name="decisions/outcomes.html",
+        context={
+            "rows": rows,
+            "version": version,
+            "values": {} if conflict else (values or {}),
+            "errors": errors or {},
+            "conflict": conflict,
+            "notice": "The outcomes have been saved." if saved else None,
+        },
+        status_code=status,
+    )
+
+
+@get("/admin/outcomes", guards=[OUTCOMES], include_in_schema=False)
+async def outcomes_form(request: Request[Any, Any, Any], conn: Connection) -> Template:
+    return await _outcomes_page(request, conn)
+
+
+@post("/admin/outcomes", guards=[OUTCOMES], include_in_schema=False)
+async def save_outcomes(request: Request[Any, Any, Any], conn: Connection) -> Template | Redirect:
+    form = await request.form()
+    labels = {
+        number(key.removeprefix("label-")): str(form.get(key) or "")[:500] for key in form if key.startswith("label-")
+    }
+    active = [str(v) for v in form.getall("active", [])]
+    values: dict[str, Any] = {f"label-{k}": v for k, v in labels.items()}
+    values |= {"active": active, "new_label": str(form.get("new_label") or "")[:500]}
+    try:
+        await service.save_outcomes(
+            conn,
+            actor=current_identity(request),
+            version=str(form.get("version") or ""),
+            labels=labels,
+            active={number(a) for a in active},
+            new_label=values["new_label"],
+            origin=origin_of(request.scope),
+        )
+    except Invalid as invalid:
+        return await _outcomes_page(request, conn, values=values, errors=invalid.errors, status=HTTP_400_BAD_REQUEST)
+    except Conflict:
+        return await _outcomes_page(request, conn, conflict=True, status=HTTP_409_CONFLICT)
+    return Redirect(path="/admin/outcomes?done=saved", status_code=303)
+
+
+ROUTES = [decide, outcomes_form, save_outcomes]

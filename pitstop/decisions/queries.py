@@ -108,3 +108,28 @@ async def keep_version(conn: asyncpg.Connection, decision: Decision, partnership
         user_id,
         decision.recorded_at,
     )
+
+
+async def all_outcomes(conn: asyncpg.Connection, partnership_id: int) -> list[asyncpg.Record]:
+    """Every outcome of the partnership, retired ones too (past decisions still name them), in order."""
+    await outcomes(conn, partnership_id)  # the defaults, the first time
+    return await conn.fetch(
+        "SELECT id, code, label, position, active FROM outcome_type WHERE partnership_id = $1 ORDER BY position, id",
+        partnership_id,
+    )
+
+
+async def set_outcome(conn: asyncpg.Connection, outcome_id: int, label: str, active: bool) -> None:
+    await conn.execute("UPDATE outcome_type SET label = $2, active = $3 WHERE id = $1", outcome_id, label, active)
+
+
+async def add_outcome(conn: asyncpg.Connection, partnership_id: int, code: str, label: str) -> bool:
+    added = await conn.fetchval(
+        """INSERT INTO outcome_type (partnership_id, code, label, position)
+           SELECT $1, $2, $3, coalesce(max(position), 0) + 1 FROM outcome_type WHERE partnership_id = $1
+           ON CONFLICT (partnership_id, code) DO NOTHING RETURNING true""",
+        partnership_id,
+        code,
+        label,
+    )
+    return bool(added)

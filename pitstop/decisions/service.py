@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import asyncpg
 import msgspec
 
@@ -156,3 +159,71 @@ async def _save(
         detail={"meeting_id": meeting.id, "item_id": item_id, "version": saved.version, "deferred": form.defer},
     )
     return saved
+
+
+class OutcomeRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    code: str
+    label: str
+    active: bool
+
+
+def _fingerprint(rows: list[OutcomeRow]) -> str:
+    """The list as it stood when a form was drawn: a stale form (someone saved since) is refused."""
+    return hashlib.sha256(msgspec.json.encode(rows)).hexdigest()[:16]
+
+
+async def outcome_list(conn: asyncpg.Connection, actor: Identity) -> tuple[list[OutcomeRow], str]:
+    policy.require(actor, policy.Permission.MANAGE_OUTCOMES)
+    rows = msgspec.convert([dict(r) for r in await queries.all_outcomes(conn, actor.partnership_id)], list[OutcomeRow])
+    return rows, _fingerprint(rows)
+
+
+async def outcome_labels(conn: asyncpg.Connection, partnership_id: int) -> dict[str, str]:
+    """Every outcome's label, retired ones too: past decisions keep their words."""
+    return {r["code"]: r["label"] for r in await queries.all_outcomes(conn, partnership_id)}
+
+
+async def save_outcomes(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    version: str,
+    labels: dict[int, str],
+    active: set[int],
+    new_label: str,
+    origin: audit.Origin,
+) -> None:
+    """Rename outcomes, retire or restore them, and add one. A retired outcome stays on past decisions."""
+    await conn.execute("SELECT 1 FROM partnership WHERE id = $1 FOR UPDATE", actor.partnership_id)  # one at a time
+    rows, current = await outcome_list(conn, actor)
+    if version != current:
+        raise Conflict("the outcome list changed since it was opened", current=rows)
+    errors: dict[str, str] = {}
+    for row in rows:
+        label = labels.get(row.id, row.label).strip()
+        if not label or len(label) > 200:
+            errors[f"label-{row.id}"] = "Enter the outcome's name, 200 characters or fewer"
+    if not any(row.id in active for row in rows) and not new_label.strip():
+        errors["new_label"] = "Keep at least one outcome"
+    code = re.sub(r"[^a-z0-9]+", "_", new_label.strip().lower()).strip("_")[:60]
+    if new_label.strip():
+        if len(new_label.strip()) > 200 or len(code) < 2 or not code[0].isalpha():
+            errors["new_label"] = "Enter a name starting with a letter, 200 characters or fewer"
+        elif code in {r.code for r in rows} or new_label.strip().lower() in {r.label.lower() for r in rows}:
+            errors["new_label"] = "There is already an outcome with this name"
+    if errors:
+        raise Invalid(errors)
+    for row in rows:
+        await queries.set_outcome(conn, row.id, labels.get(row.id, row.label).strip(), row.id in active)
+    if new_label.strip():
+        await queries.add_outcome(conn, actor.partnership_id, code, new_label.strip())
+    await audit.record(
+        conn,
+        AuditAction.OUTCOMES_UPDATED,
+        actor=actor,
+        origin=origin,
+        record_type="partnership",
+        record_id=actor.partnership_id,
+        detail={"active": len(active), "added": bool(new_label.strip())},
+    )

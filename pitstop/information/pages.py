@@ -167,7 +167,7 @@ async def item_page(
             "decision_conflict": decision_conflict,
             "can_decide": decisions.may_decide(identity, found.meeting, found.item),
             "outcome_options": [(o.code, o.label, None) for o in outcomes],
-            "outcome_labels": {o.code: o.label for o in outcomes},
+            "outcome_labels": await decisions.outcome_labels(conn, found.meeting.partnership_id),
             "marac_options": [(c.value, text) for c, text in MARAC_CRITERIA.items()],
             "actions": await actions.for_item(conn, identity, item_id, origin_of(request.scope)),
             "may_agree": actions.may_agree(identity, found.meeting),

@@ -130,6 +130,8 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): MEETING_READERS,
     ("PUT", "/api/v1/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
     ("POST", "/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
+    ("GET", "/admin/outcomes"): MEETING_SETUP,
+    ("POST", "/admin/outcomes"): MEETING_SETUP,
     ("GET", "/api/v1/actions"): ACTION_READERS,
     ("GET", "/api/v1/actions/{action_id}"): ACTION_READERS,
     ("POST", "/api/v1/meetings/{meeting_id}/items/{item_id}/actions"): DECIDERS,
