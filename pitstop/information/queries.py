@@ -81,6 +81,20 @@ async def own(conn: asyncpg.Connection, item_id: int, agency_id: int, *, lock: b
     return to_struct(row, Information)
 
 
+def _fields(form: InformationIn, checked_at: datetime, user_id: int) -> tuple[object, ...]:
+    """A record's fields in the order the insert and the update take them."""
+    return (
+        form.knowledge.value,
+        form.summary,
+        form.source_system,
+        checked_at,
+        form.visibility.value,
+        sorted(set(form.restricted_to)),
+        form.third_party,
+        user_id,
+    )
+
+
 async def insert(
     conn: asyncpg.Connection,
     *,
@@ -103,14 +117,7 @@ async def insert(
         item_id,
         meeting_id,
         agency_id,
-        form.knowledge.value,
-        form.summary,
-        form.source_system,
-        checked_at,
-        form.visibility.value,
-        sorted(set(form.restricted_to)),
-        form.third_party,
-        user_id,
+        *_fields(form, checked_at, user_id),
     )
 
 
@@ -124,14 +131,7 @@ async def update(
             WHERE id = $1 AND version = $2""",
         information_id,
         version,
-        form.knowledge.value,
-        form.summary,
-        form.source_system,
-        checked_at,
-        form.visibility.value,
-        sorted(set(form.restricted_to)),
-        form.third_party,
-        user_id,
+        *_fields(form, checked_at, user_id),
     )
     return status == "UPDATE 1"
 
