@@ -24,9 +24,17 @@ from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.errors import Conflict, Invalid, NotFound
 from pitstop.information import queries as information
+from pitstop.live import events
 from pitstop.meetings.models import Meeting, MeetingState
 
 AGREEING_STATES = frozenset({MeetingState.IN_PROGRESS, MeetingState.HELD})
+
+
+async def _changed(conn: asyncpg.Connection, partnership_id: int, action: Action) -> None:
+    """The meeting that agreed the action shows it live."""
+    await events.publish(
+        conn, partnership_id, action.meeting_id, events.Kind.ACTION, item_id=action.agenda_item_id, record_id=action.id
+    )
 
 
 def sees(actor: Identity, action: Action) -> bool:
@@ -168,6 +176,7 @@ async def create(
     )
     created = await queries.action(conn, action_id)
     assert created is not None
+    await _changed(conn, meeting.partnership_id, created)
     return created
 
 
@@ -209,6 +218,7 @@ async def close(
     )
     closed = await queries.action(conn, action_id)
     assert closed is not None
+    await _changed(conn, actor.partnership_id, closed)
     return closed
 
 
@@ -247,4 +257,5 @@ async def reassign(
     )
     changed = await queries.action(conn, action_id)
     assert changed is not None
+    await _changed(conn, actor.partnership_id, changed)
     return changed

@@ -27,6 +27,7 @@ from pitstop.decisions import queries
 from pitstop.decisions.models import MARAC_OUTCOME, Decision, DecisionIn, Outcome
 from pitstop.errors import Conflict, Invalid
 from pitstop.information import queries as information
+from pitstop.live import events
 from pitstop.meetings.models import Meeting, MeetingState
 
 DECIDING_STATES = frozenset({MeetingState.IN_PROGRESS, MeetingState.HELD})
@@ -129,6 +130,7 @@ async def record(
                 )
             except Invalid as refused:
                 raise Invalid({"defer": next(iter(refused.errors.values()))}) from refused
+            await events.publish(conn, meeting.partnership_id, meeting_id, events.Kind.ITEM, item_id=item_id)
     return saved
 
 
@@ -149,6 +151,9 @@ async def _save(
     saved = await decision_of(conn, item_id)
     assert saved is not None
     await queries.keep_version(conn, saved, meeting.partnership_id, actor.user_id)
+    await events.publish(
+        conn, meeting.partnership_id, meeting.id, events.Kind.DECISION, item_id=item_id, record_id=decision_id
+    )
     await audit.record(
         conn,
         AuditAction.DECISION_RECORDED,

@@ -37,6 +37,7 @@ from pitstop.information.models import (
     Version,
     Visibility,
 )
+from pitstop.live import events
 from pitstop.meetings import queries as meetings
 from pitstop.meetings.models import Meeting, MeetingState
 from pitstop.meetings.schedule import LONDON
@@ -216,6 +217,9 @@ async def record(
     await queries.keep_version(conn, [information_id])
     saved = await queries.own(conn, item_id, actor.agency_id)
     assert saved is not None
+    await events.publish(
+        conn, meeting.partnership_id, meeting_id, events.Kind.INFORMATION, item_id=item_id, record_id=information_id
+    )
     await audit.record(
         conn,
         AuditAction.INFORMATION_RECORDED,
@@ -250,6 +254,7 @@ async def not_known(
     )
     await queries.keep_version(conn, created)
     if created:
+        await events.publish(conn, meeting.partnership_id, meeting_id, events.Kind.INFORMATION)
         await audit.record_many(
             conn,
             AuditAction.INFORMATION_RECORDED,

@@ -24,6 +24,7 @@ from pitstop.audit.models import AuditAction
 from pitstop.calendar import service as calendar
 from pitstop.errors import Conflict, Invalid, NotFound
 from pitstop.invites import service as invites
+from pitstop.live import events
 from pitstop.meetings import queries
 from pitstop.meetings.models import (
     OPEN_STATES,
@@ -580,6 +581,7 @@ async def advance(
         record_id=found.id,
         partnership_id=found.partnership_id,
     )
+    await events.publish(conn, found.partnership_id, found.id, events.Kind.MEETING)
     changed = await queries.meeting(conn, found.id)
     assert changed is not None
     return changed
