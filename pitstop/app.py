@@ -36,6 +36,8 @@ from pitstop.information import controllers as information_api
 from pitstop.information import pages as information_pages
 from pitstop.invites import pages as invite_pages
 from pitstop.invites import service as invites
+from pitstop.live import events
+from pitstop.live import pages as live_pages
 from pitstop.mail import outbox
 from pitstop.mail import pages as mail_pages
 from pitstop.meetings import controllers as meeting_api
@@ -68,6 +70,8 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
                 await migrate.migrate(urls.owner)
             pool = await create_pool(urls.app, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             app.state.db = Database(pool=pool, expected_migrations=migrate.expected_state())
+            app.state.hub = events.Hub(urls.app)
+            await app.state.hub.start()
             housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
             clock = asyncio.create_task(meeting_clock(pool, settings.meeting_clock_seconds))
             sender = asyncio.create_task(outbox.run_sender(pool, smtp_config(settings)))
@@ -78,6 +82,7 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                await app.state.hub.stop()
                 await pool.close()
 
     return lifespan
@@ -162,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *decision_pages.ROUTES,
             *actions_api.ROUTES,
             *action_pages.ROUTES,
+            *live_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

@@ -83,6 +83,7 @@ class AuditAction(StrEnum):
     DECISION_RECORDED = "decision_recorded"
     DECISION_VIEWED = "decision_viewed"
     OUTCOMES_UPDATED = "outcomes_updated"
+    LIVE_STREAM_OPENED = "live_stream_opened"
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"
