@@ -162,3 +162,23 @@ startAgendaOrdering(document)
 document.addEventListener('htmx:load', (event) => {
   if (event.target instanceof Element) startAgendaOrdering(event.target.parentElement || event.target)
 })
+
+// ---- The live meeting ---------------------------------------------------------------------
+// A page with a [data-live-stream] element (the meeting's /live URL) follows the meeting as it
+// happens: each event about its item (data-live-item) or about the meeting makes htmx read the
+// element's hx-get again, as this user, and swap it in. Events carry ids only. The forms on the
+// page sit outside the element, so what someone is typing stays. Without JavaScript, Refresh.
+function startLive () {
+  const panel = document.querySelector('[data-live-stream]')
+  if (!panel || !window.EventSource || !window.htmx) return
+  const item = panel.getAttribute('data-live-item')
+  const source = new EventSource(panel.getAttribute('data-live-stream'))
+  const refresh = (event) => {
+    if (!item || !event.data || event.data === item) window.htmx.trigger(panel, 'live-changed')
+  }
+  for (const kind of ['information', 'decision', 'action', 'item', 'meeting']) {
+    source.addEventListener(kind, refresh)
+  }
+}
+
+startLive()

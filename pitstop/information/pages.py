@@ -128,6 +128,7 @@ async def item_page(
     decision_conflict: Decision | None = None,
     action_values: dict[str, Any] | None = None,
     status: int = 200,
+    template: str = "information/item.html",
 ) -> Template:
     """The item page; after a refused save, with what the user typed, the errors, or the version saved
     meanwhile (of their agency's information, or of the decision)."""
@@ -146,7 +147,7 @@ async def item_page(
         )
     outcomes = await decisions.outcomes(conn, found.meeting.partnership_id)
     return Template(
-        template_name="information/item.html",
+        template_name=template,
         context={
             "found": found,
             "m": found.meeting,
@@ -183,6 +184,13 @@ async def item_page(
 @get("/meetings/{meeting_id:int}/items/{item_id:int}", guards=[VIEW], include_in_schema=False)
 async def item(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId) -> Template:
     return await item_page(request, conn, meeting_id, item_id)
+
+
+@get("/meetings/{meeting_id:int}/items/{item_id:int}/panel", guards=[VIEW], include_in_schema=False)
+async def panel(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId, item_id: RecordId) -> Template:
+    """The item's information, decision and actions, read again as the user when the live stream says
+    something changed (htmx swaps it in; the forms around it stay as they are)."""
+    return await item_page(request, conn, meeting_id, item_id, template="information/panel.html")
 
 
 @post("/meetings/{meeting_id:int}/items/{item_id:int}/information", guards=[RECORD], include_in_schema=False)
@@ -296,4 +304,4 @@ async def not_known(request: Request[Any, Any, Any], conn: Connection, meeting_i
     return Redirect(path=f"/meetings/{meeting_id}/prepare?recorded={count}", status_code=303)
 
 
-ROUTES = [item, save, history_page, preparation, not_known]
+ROUTES = [item, panel, save, history_page, preparation, not_known]

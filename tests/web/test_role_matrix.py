@@ -136,6 +136,7 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/meetings/{meeting_id}/items/{item_id}/decision"): DECIDERS,
     ("GET", "/admin/outcomes"): MEETING_SETUP,
     ("GET", "/meetings/{meeting_id}/live"): MEETING_READERS,
+    ("GET", "/meetings/{meeting_id}/items/{item_id}/panel"): MEETING_READERS,
     ("POST", "/admin/outcomes"): MEETING_SETUP,
     ("GET", "/api/v1/actions"): ACTION_READERS,
     ("GET", "/api/v1/actions/{action_id}"): ACTION_READERS,
