@@ -7,18 +7,11 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests import factories
 from tests.browser.accessibility import no_axe_violations
+from tests.browser.test_calendar_subscription import sign_in
 from tests.integration.test_agency_information import published_meeting
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in(page: Page, live_server: str, email: str) -> None:
-    await page.goto(live_server + "/sign-in")
-    await page.get_by_label("Email address").fill(email)
-    await page.get_by_label("Password").fill(factories.PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def test_one_saves_the_other_sees_it_without_reloading(
