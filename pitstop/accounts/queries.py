@@ -349,5 +349,16 @@ async def token_identity(conn: asyncpg.Connection | asyncpg.Pool, token_hash: st
     )
 
 
+async def token_in_force(conn: asyncpg.Connection | asyncpg.Pool, token_id: int) -> bool:
+    """Not revoked, not expired, and its user active."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM api_token t JOIN app_user u ON u.id = t.user_id
+                               WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active)""",
+            token_id,
+        )
+    )
+
+
 async def touch_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: int) -> None:
     await conn.execute("UPDATE api_token SET last_used_at = now() WHERE id = $1", token_id)

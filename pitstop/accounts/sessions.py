@@ -71,6 +71,14 @@ async def resolve(pool: asyncpg.Pool, token: str, policy: SessionPolicy) -> Reso
     return Resolved(identity=identity, idle_deadline=min(last_seen + policy.idle, row["expires_at"]))
 
 
+async def still_valid(pool: asyncpg.Pool, token_hash: str, policy: SessionPolicy) -> bool:
+    """Whether a session still stands, read without touching it: a long-lived request (a live stream)
+    must not keep alive a session its user has left."""
+    row = await queries.session_identity(pool, token_hash)
+    now = _now()
+    return row is not None and row["expires_at"] > now and row["last_seen_at"] + policy.idle > now
+
+
 async def keep_alive(conn: asyncpg.Connection, token_hash: str) -> None:
     await queries.touch_session(conn, token_hash)
 

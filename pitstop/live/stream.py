@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 from litestar.response.sse import ServerSentEventMessage
 
+from pitstop.accounts import queries as account_queries
+from pitstop.accounts import sessions
 from pitstop.accounts.identity import AuthMethod, Identity
 from pitstop.accounts.sessions import SessionPolicy
 from pitstop.live import events
@@ -26,24 +27,10 @@ KEEP_OPEN_EVERY = 15.0  # seconds between comments when nothing happens
 
 
 async def still_signed_in(pool: asyncpg.Pool, identity: Identity, policy: SessionPolicy) -> bool:
-    """Whether the stream's credential still stands, read without touching it (a stream must not keep a
-    session alive that its user has left)."""
+    """Whether the stream's credential still stands, without prolonging it."""
     if identity.method is AuthMethod.SESSION:
-        row = await pool.fetchrow(
-            """SELECT s.expires_at, s.last_seen_at FROM web_session s JOIN app_user u ON u.id = s.user_id
-                WHERE s.token_hash = $1 AND u.active""",
-            identity.credential,
-        )
-        now = datetime.now(UTC)
-        return row is not None and row["expires_at"] > now and row["last_seen_at"] + policy.idle > now
-    return bool(
-        await pool.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM api_token t JOIN app_user u ON u.id = t.user_id
-                               WHERE t.id = $1::bigint AND t.revoked_at IS NULL AND t.expires_at > now()
-                                 AND u.active)""",
-            identity.credential,
-        )
-    )
+        return await sessions.still_valid(pool, identity.credential, policy)
+    return await account_queries.token_in_force(pool, int(identity.credential))
 
 
 def _message(event: events.Event) -> ServerSentEventMessage:
