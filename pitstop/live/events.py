@@ -25,6 +25,7 @@ from pitstop.db.rows import to_structs
 log = logging.getLogger(__name__)
 
 CHANNEL = "pitstop_meeting"
+WAKE = 0  # not an event: "read the log" (after the hub listened again)
 
 
 class Kind(StrEnum):
@@ -58,7 +59,15 @@ async def publish(
     item_id: int | None = None,
     record_id: int | None = None,
 ) -> int:
-    """Log that something changed in a meeting and tell every process, on commit. The event's id."""
+    """Log that something changed in a meeting and tell every process, on commit. The event's id.
+
+    A meeting's events are written one transaction at a time (a lock held to commit): an id is drawn at
+    insert but seen at commit, so two saves at once could otherwise commit 11 before 10, and a stream
+    that had read 11 would never ask for 10. In turn, a meeting's ids become visible in order."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('pitstop.meeting_event'), ($1::bigint % 2147483647)::int)",
+        meeting_id,
+    )
     event_id = await conn.fetchval(
         """INSERT INTO meeting_event (partnership_id, meeting_id, kind, item_id, record_id)
            VALUES ($1, $2, $3, $4, $5) RETURNING id""",
@@ -99,16 +108,58 @@ class Hub:
         self._dsn = dsn
         self._conn: asyncpg.Connection | None = None
         self._subscribers: dict[int, set[asyncio.Queue[int]]] = defaultdict(set)
+        self._stopping = False
+        self._reconnecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._conn = await asyncpg.connect(self._dsn)
-        await self._conn.add_listener(CHANNEL, self._heard)
+        self._stopping = False
+        await self._connect()
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()
             self._conn = None
+
+    async def _connect(self) -> None:
+        conn = await asyncpg.connect(self._dsn)
+        await conn.add_listener(CHANNEL, self._heard)
+        conn.add_termination_listener(self._lost)
+        self._conn = conn
+
+    def _lost(self, _conn: object) -> None:
+        """The LISTEN connection went (a restart, a network fault): listen again, then wake every stream to
+        read the log, which holds whatever was NOTIFYed while nobody listened."""
+        if self._stopping:
+            return
+        self._conn = None
+        log.warning("meeting events: the listening connection was lost; reconnecting")
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self, *, first_wait: float = 0.2, longest_wait: float = 30.0) -> None:
+        wait = first_wait
+        while not self._stopping:
+            try:
+                await self._connect()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, longest_wait)
+                continue
+            log.info("meeting events: listening again")
+            for queues in self._subscribers.values():
+                for queue in queues:
+                    self._put(queue, WAKE)
+            return
+
+    @staticmethod
+    def _put(queue: asyncio.Queue[int], event_id: int) -> None:
+        if queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+        queue.put_nowait(event_id)
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -117,14 +168,11 @@ class Hub:
             log.warning("meeting event not understood")
             return
         for queue in self._subscribers.get(note.meeting_id, ()):
-            if queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-            queue.put_nowait(note.id)
+            self._put(queue, note.id)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, meeting_id: int, *, size: int = 100) -> AsyncIterator[asyncio.Queue[int]]:
-        """A queue of the meeting's new event ids while the block runs."""
+        """A queue of the meeting's new event ids (or WAKE) while the block runs."""
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=size)
         self._subscribers[meeting_id].add(queue)
         try:

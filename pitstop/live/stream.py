@@ -63,7 +63,7 @@ async def messages(
                     return
                 checked = now
             if now - quiet_since >= KEEP_OPEN_EVERY:
-                yield ServerSentEventMessage(comment="still here")
+                yield ServerSentEventMessage(comment="still here", data=None)  # no empty event
                 quiet_since = now
             try:
                 await asyncio.wait_for(woken.get(), timeout=CHECK_EVERY)

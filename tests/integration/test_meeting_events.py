@@ -82,3 +82,33 @@ async def test_decisions_actions_and_the_meeting_s_state_are_logged_for_a_stream
     missed = await events.since(app_conn, m.id, before)
     assert [e.kind for e in missed] == [events.Kind.MEETING, events.Kind.DECISION, events.Kind.ACTION]
     assert await events.since(app_conn, m.id, missed[-1].id) == []
+
+
+async def test_two_saves_at_once_commit_their_events_in_the_order_of_their_ids(
+    owner: asyncpg.Connection, app_conn: asyncpg.Connection, database: TestDatabase
+) -> None:
+    """Ids are drawn at insert but seen at commit: were the second save's event to commit first, a stream
+    that read it would ask only for later ids and never see the first. A meeting's events wait their turn."""
+    m = await published_meeting(owner, app_conn)
+    partnership = await app_conn.fetchval("SELECT partnership_id FROM meeting WHERE id = $1", m.id)
+    other = await connect(database.app_url)
+    try:
+        reader_after = await events.latest(app_conn, m.id)
+        first = app_conn.transaction()
+        await first.start()
+        first_id = await events.publish(app_conn, partnership, m.id, events.Kind.ITEM)
+
+        async def second() -> int:
+            async with other.transaction():
+                return await events.publish(other, partnership, m.id, events.Kind.ITEM)
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # the second save waits for the first to commit
+        assert await events.since(owner, m.id, reader_after) == []
+        await first.commit()
+        second_id = await asyncio.wait_for(waiting, timeout=5)
+        assert first_id < second_id
+        assert [e.id for e in await events.since(owner, m.id, reader_after)] == [first_id, second_id]
+    finally:
+        await other.close()
