@@ -165,20 +165,64 @@ document.addEventListener('htmx:load', (event) => {
 
 // ---- The live meeting ---------------------------------------------------------------------
 // A page with a [data-live-stream] element (the meeting's /live URL) follows the meeting as it
-// happens: each event about its item (data-live-item) or about the meeting makes htmx read the
-// element's hx-get again, as this user, and swap it in. Events carry ids only. The forms on the
-// page sit outside the element, so what someone is typing stays. Without JavaScript, Refresh.
+// happens. Each [data-live] element names the kinds of event it cares about; an event of one of
+// those kinds (about its data-live-item, when it has one, or about no item in particular) makes
+// htmx read the element's hx-get again, as this user, and swap it in. Events carry ids only. The
+// forms on the page sit outside those elements, so what someone is typing stays.
+//
+// The meeting's bar ([data-now-item] inside it) says which item is being discussed. Someone who
+// was on that item moves with the meeting when the chair moves on, unless they have started
+// typing in a form here: then the bar's link takes them when they are ready. Someone who opened
+// another item on purpose stays where they are. Without JavaScript, Refresh.
+function formsChanged () {
+  for (const field of document.querySelectorAll('form input, form textarea, form select')) {
+    if (field.type === 'hidden' || field.type === 'submit') continue
+    if (field.type === 'checkbox' || field.type === 'radio') {
+      if (field.checked !== field.defaultChecked) return true
+    } else if (field.tagName === 'SELECT') {
+      for (const option of field.options) if (option.selected !== option.defaultSelected) return true
+    } else if (field.value !== field.defaultValue) {
+      return true
+    }
+  }
+  return false
+}
+
+function discussedItem (bar) {
+  const marker = bar.querySelector('[data-now-item]')
+  return marker ? marker.getAttribute('data-now-item') : null
+}
+
 function startLive () {
-  const panel = document.querySelector('[data-live-stream]')
-  if (!panel || !window.EventSource || !window.htmx) return
-  const item = panel.getAttribute('data-live-item')
-  const source = new EventSource(panel.getAttribute('data-live-stream'))
+  const origin = document.querySelector('[data-live-stream]')
+  if (!origin || !window.EventSource || !window.htmx) return
+  const targets = Array.from(document.querySelectorAll('[data-live]'))
+  const source = new EventSource(origin.getAttribute('data-live-stream'))
   const refresh = (event) => {
-    if (!item || !event.data || event.data === item) window.htmx.trigger(panel, 'live-changed')
+    for (const target of targets) {
+      const kinds = target.getAttribute('data-live').split(' ')
+      const item = target.getAttribute('data-live-item')
+      if (!kinds.includes(event.type)) continue
+      if (item && event.data && event.data !== item) continue
+      window.htmx.trigger(target, 'live-changed')
+    }
   }
   for (const kind of ['information', 'decision', 'action', 'item', 'meeting']) {
     source.addEventListener(kind, refresh)
   }
+
+  const bar = document.getElementById('now')
+  const pageItem = document.querySelector('[data-live-item]')
+  if (!bar || !pageItem) return
+  let followed = discussedItem(bar)
+  bar.addEventListener('htmx:afterSwap', () => {
+    const before = followed
+    followed = discussedItem(bar)
+    const here = pageItem.getAttribute('data-live-item')
+    if (before === here && followed && followed !== here && !formsChanged()) {
+      window.location.assign(bar.getAttribute('hx-get').replace(/\/now\/bar\?item=\d+$/, '/items/' + followed))
+    }
+  })
 }
 
 startLive()

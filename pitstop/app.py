@@ -36,6 +36,7 @@ from pitstop.information import controllers as information_api
 from pitstop.information import pages as information_pages
 from pitstop.invites import pages as invite_pages
 from pitstop.invites import service as invites
+from pitstop.live import controllers as live_api
 from pitstop.live import events
 from pitstop.live import pages as live_pages
 from pitstop.mail import outbox
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *decision_pages.ROUTES,
             *actions_api.ROUTES,
             *action_pages.ROUTES,
+            *live_api.ROUTES,
             *live_pages.ROUTES,
             static,
         ],

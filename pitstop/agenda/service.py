@@ -37,6 +37,7 @@ from pitstop.agenda.ordering import Facts, Rules
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
 from pitstop.errors import Conflict, Invalid, NotFound
+from pitstop.live import events
 from pitstop.meetings import queries as meetings
 from pitstop.meetings.models import OPEN_STATES, PUBLISHED_STATES, Meeting, MeetingState
 from pitstop.meetings.schedule import local_day
@@ -391,8 +392,9 @@ async def add(
     await queries.dequeue(conn, found.notification_id)
     new_items = await _place(conn, meeting, [found], added_by=actor.user_id)
     await _order(conn, meeting, new_items)
-    await meetings.bump(conn, meeting.id)
     entry = await queries.open_entry(conn, found.notification_id)
+    assert entry is not None
+    await _changed(conn, meeting, entry.item_id)
     await audit.record(
         conn,
         AuditAction.AGENDA_ITEM_ADDED,
@@ -402,7 +404,6 @@ async def add(
         record_id=meeting.id,
         detail={"notification_id": found.notification_id},
     )
-    assert entry is not None
     return entry.item_id
 
 
@@ -420,9 +421,10 @@ async def remove(
         raise Invalid({"reason": "Enter why the item is removed from the agenda"})
     meeting = await _editable(conn, actor, meeting_id, version)
     await _open_item(conn, meeting, item_id)
+    await _step_past(conn, meeting, [item_id])
     await queries.close_items(conn, [item_id], ItemState.REMOVED.value, reason.strip(), actor.user_id)
     await _compact(conn, meeting)
-    await meetings.bump(conn, meeting.id)
+    await _changed(conn, meeting, item_id)
     await audit.record(
         conn,
         AuditAction.AGENDA_ITEM_REMOVED,
@@ -454,7 +456,7 @@ async def defer(
         raise Invalid({"reason": "There is no later meeting to defer to: add a meeting first"})
     await carry(conn, meeting, [item_id], following, ItemState.DEFERRED, reason.strip(), actor.user_id)
     await _compact(conn, meeting)
-    await meetings.bump(conn, meeting.id)
+    await _changed(conn, meeting, item_id)
     await audit.record(
         conn,
         AuditAction.AGENDA_ITEM_DEFERRED,
@@ -487,6 +489,7 @@ async def carry(
             moved.append(waiting)
             screened_at[waiting.notification_id] = at
             carried_from[waiting.notification_id] = item_id
+    await _step_past(conn, meeting, list(old))
     await queries.close_items(conn, list(old), state.value, reason, user_id)
     if not moved:
         return
@@ -503,6 +506,36 @@ async def carry(
         return
     new_items = await _place(conn, to, moved, added_by=None, carried_from=carried_from)
     await _order(conn, to, new_items)
+    await events.publish(conn, to.partnership_id, to.id, events.Kind.ITEM)
+
+
+async def _changed(conn: asyncpg.Connection, meeting: Meeting, item_id: int | None = None, **bumped: bool) -> None:
+    """A coordinator changed the agenda: its version moves on (a form drawn before is stale) and every
+    live screen of the meeting hears of it."""
+    await meetings.bump(conn, meeting.id, **bumped)
+    await events.publish(conn, meeting.partnership_id, meeting.id, events.Kind.ITEM, item_id=item_id)
+
+
+async def discussion_order(conn: asyncpg.Connection, meeting_id: int) -> list[int]:
+    """The open items in the order the meeting takes them: those for discussion, then those for information."""
+    rows = await queries.items(conn, meeting_id, open_only=True)
+    return [r.id for r in rows if r.section == "discussion"] + [r.id for r in rows if r.section == "information"]
+
+
+async def _step_past(conn: asyncpg.Connection, meeting: Meeting, leaving: Sequence[int]) -> None:
+    """Items leave a meeting under way (deferred, removed): if the one being discussed is among them, the
+    meeting moves on to the next item still on the agenda, or back to the one before, so that no screen
+    is left following an item that is gone. `meeting` was read under its lock."""
+    current = meeting.current_item_id
+    if meeting.state is not MeetingState.IN_PROGRESS or current not in leaving:
+        return
+    order = await discussion_order(conn, meeting.id)
+    at = order.index(current) if current in order else len(order)
+    after = [i for i in order[at + 1 :] if i not in leaving]
+    before = [i for i in order[:at] if i not in leaving]
+    to = after[0] if after else (before[-1] if before else None)
+    await meetings.set_current_item(conn, meeting.id, to)
+    await events.publish(conn, meeting.partnership_id, meeting.id, events.Kind.MEETING, item_id=to)
 
 
 async def next_open(conn: asyncpg.Connection, meeting: Meeting) -> Meeting | None:
@@ -571,7 +604,7 @@ async def _reorder(
     rows = await queries.items(conn, meeting.id, open_only=True)
     others = [r.id for r in rows if r.section != list_]
     await queries.set_positions(conn, ids + others if list_ == "discussion" else others + ids)
-    await meetings.bump(conn, meeting.id, ordered_by_hand=True)
+    await _changed(conn, meeting, ordered_by_hand=True)
     await audit.record(
         conn,
         AuditAction.AGENDA_REORDERED,

@@ -84,6 +84,7 @@ class AuditAction(StrEnum):
     DECISION_VIEWED = "decision_viewed"
     OUTCOMES_UPDATED = "outcomes_updated"
     LIVE_STREAM_OPENED = "live_stream_opened"
+    DISCUSSION_MOVED = "discussion_moved"  # the chair moved the meeting to another item
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"

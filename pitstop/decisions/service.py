@@ -130,7 +130,6 @@ async def record(
                 )
             except Invalid as refused:
                 raise Invalid({"defer": next(iter(refused.errors.values()))}) from refused
-            await events.publish(conn, meeting.partnership_id, meeting_id, events.Kind.ITEM, item_id=item_id)
     return saved
 
 

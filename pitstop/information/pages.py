@@ -19,6 +19,7 @@ from pitstop.decisions.models import MARAC_CRITERIA, Decision
 from pitstop.errors import Conflict, Invalid
 from pitstop.information import service
 from pitstop.information.models import Information, InformationIn, Knowledge, NotKnownIn, Visibility
+from pitstop.live import discussion, events
 from pitstop.meetings.pages import MEETING_LABELS, number
 from pitstop.meetings.schedule import LONDON, local_day
 from pitstop.notifications.pages import age, parse_when
@@ -133,6 +134,10 @@ async def item_page(
     """The item page; after a refused save, with what the user typed, the errors, or the version saved
     meanwhile (of their agency's information, or of the decision)."""
     identity = current_identity(request)
+    full = template == "information/item.html"
+    # Read before what the page shows: the page's stream starts after it, so whatever is saved while
+    # the page is drawn and its stream opens still reaches it.
+    seen_event = await events.latest(conn, meeting_id) if full else 0
     found = await service.item_information(conn, identity, meeting_id, item_id, origin_of(request.scope))
     day = local_day(found.meeting.starts_at)
     shown = _values_of(found.own)
@@ -146,6 +151,8 @@ async def item_page(
             {k: v for k, v in decision_values.items() if k != "version"} if decision_conflict else decision_values
         )
     outcomes = await decisions.outcomes(conn, found.meeting.partnership_id)
+    # The meeting's bar (where the meeting is, who is present) heads the full page; the panel has none.
+    now = await discussion.now(conn, identity, meeting_id) if full else None
     return Template(
         template_name=template,
         context={
@@ -176,6 +183,9 @@ async def item_page(
             | (action_values or {}),
             "agency_options": [(str(a.id), a.name) for a in found.agencies],
             "action_labels": ACTION_LABELS,
+            "now": now,
+            "page_item": item_id,
+            "seen_event": seen_event,
         },
         status_code=status,
     )

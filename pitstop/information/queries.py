@@ -201,3 +201,9 @@ async def checked_counts(conn: asyncpg.Connection, meeting_id: int) -> dict[int,
         meeting_id,
     )
     return {r["agenda_item_id"]: r["n"] for r in rows}
+
+
+async def agencies_recorded(conn: asyncpg.Connection, item_id: int) -> set[int]:
+    """The agencies that have recorded information for this item (at this meeting): no content."""
+    rows = await conn.fetch("SELECT agency_id FROM agency_information WHERE agenda_item_id = $1", item_id)
+    return {r["agency_id"] for r in rows}

@@ -132,6 +132,7 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: datetime | None
     ordered_by_hand: bool
     version: int
+    current_item_id: int | None = None  # the item being discussed (pitstop.live)
 
     @property
     def extra(self) -> bool:

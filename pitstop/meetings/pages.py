@@ -139,7 +139,7 @@ async def upcoming(request: Request[Any, Any, Any], conn: Connection) -> Templat
 # ---- the meeting page ---------------------------------------------------------------------------
 
 
-async def _meeting_page(
+async def render_meeting(
     request: Request[Any, Any, Any],
     conn: Connection,
     meeting_id: int,
@@ -187,7 +187,7 @@ async def _meeting_page(
 
 @get("/meetings/{meeting_id:int}", guards=[VIEW], include_in_schema=False)
 async def meeting_page(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Template:
-    return await _meeting_page(request, conn, meeting_id)
+    return await render_meeting(request, conn, meeting_id)
 
 
 @post("/meetings/{meeting_id:int}/state", guards=[MANAGE], include_in_schema=False)
@@ -195,7 +195,7 @@ async def change_state(request: Request[Any, Any, Any], conn: Connection, meetin
     form = await request.form()
     step = str(form.get("step") or "")
     if step not in _STEPS:
-        return await _meeting_page(request, conn, meeting_id, errors={"meeting": "Choose what to do"}, status=400)
+        return await render_meeting(request, conn, meeting_id, errors={"meeting": "Choose what to do"}, status=400)
     try:
         await service.advance(
             conn,
@@ -206,9 +206,11 @@ async def change_state(request: Request[Any, Any, Any], conn: Connection, meetin
             origin=origin_of(request.scope),
         )
     except Invalid as invalid:
-        return await _meeting_page(request, conn, meeting_id, errors=invalid.errors, status=HTTP_400_BAD_REQUEST)
+        return await render_meeting(request, conn, meeting_id, errors=invalid.errors, status=HTTP_400_BAD_REQUEST)
     except Conflict:
-        return await _meeting_page(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
+        return await render_meeting(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
+    if step == "start":  # the chair goes to the top of the agenda; the bar there moves the meeting on
+        return Redirect(path=f"/meetings/{meeting_id}/now", status_code=303)
     return Redirect(path=f"/meetings/{meeting_id}?done={_STEPS[step]}", status_code=303)
 
 
@@ -226,11 +228,11 @@ async def cancel(request: Request[Any, Any, Any], conn: Connection, meeting_id: 
             origin=origin_of(request.scope),
         )
     except Invalid as invalid:
-        return await _meeting_page(
+        return await render_meeting(
             request, conn, meeting_id, errors=invalid.errors, values={"reason": reason}, status=HTTP_400_BAD_REQUEST
         )
     except Conflict:
-        return await _meeting_page(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
+        return await render_meeting(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
     return Redirect(path=f"/meetings/{meeting_id}?done=cancelled", status_code=303)
 
 

@@ -29,7 +29,7 @@ _MEETING = """m.id, m.partnership_id, m.series_id, s.name AS series_name, m.occu
     m.starts_at + make_interval(mins => m.length_minutes) AS ends_at, m.cut_off_at, m.publish_at,
     coalesce(m.place, s.place) AS place, coalesce(m.call_link, s.call_link) AS call_link, m.state,
     m.chair_id, chair.name AS chair_name, m.minute_taker_id, taker.name AS minute_taker_name, m.moved_reason,
-    m.cancelled_reason, m.published_at, m.started_at, m.ended_at, m.ordered_by_hand, m.version
+    m.cancelled_reason, m.published_at, m.started_at, m.ended_at, m.ordered_by_hand, m.version, m.current_item_id
   FROM meeting m JOIN meeting_series s ON s.id = m.series_id
   LEFT JOIN app_user chair ON chair.id = m.chair_id
   LEFT JOIN app_user taker ON taker.id = m.minute_taker_id"""
@@ -324,6 +324,12 @@ async def bump(conn: asyncpg.Connection, meeting_id: int, *, ordered_by_hand: bo
         meeting_id,
         ordered_by_hand,
     )
+
+
+async def set_current_item(conn: asyncpg.Connection, meeting_id: int, item_id: int | None) -> None:
+    """The item the meeting discusses now (not a coordinator's edit: the meeting's version stays, so the
+    agenda builder's forms stay good while the chair moves on)."""
+    await conn.execute("UPDATE meeting SET current_item_id = $2 WHERE id = $1", meeting_id, item_id)
 
 
 async def neighbour(conn: asyncpg.Connection, meeting: Meeting, *, later: bool) -> Meeting | None:

@@ -569,8 +569,13 @@ async def advance(
     if step == "publish":
         await agenda.place_waiting(conn, found)
         await queries.invite_agencies(conn, found)
+    current = None
+    if step == "start":  # the meeting takes its agenda from the top
+        current = next(iter(await agenda.discussion_order(conn, found.id)), None)
     if step == "end":
         await agenda.close_discussed(conn, found, actor.user_id if actor else None)
+    if step in ("start", "end"):
+        await queries.set_current_item(conn, found.id, current)
     await queries.set_state(conn, found.id, after, actor.user_id if actor else None)
     await audit.record(
         conn,
@@ -581,7 +586,7 @@ async def advance(
         record_id=found.id,
         partnership_id=found.partnership_id,
     )
-    await events.publish(conn, found.partnership_id, found.id, events.Kind.MEETING)
+    await events.publish(conn, found.partnership_id, found.id, events.Kind.MEETING, item_id=current)
     changed = await queries.meeting(conn, found.id)
     assert changed is not None
     return changed
@@ -653,6 +658,7 @@ async def _save_attendance(
             actor.user_id,
         ):
             raise Conflict("attendance changed since it was opened", current=found)
+    await events.publish(conn, found.partnership_id, found.id, events.Kind.MEETING)  # who is present
 
 
 async def add_observer(

@@ -42,3 +42,47 @@ async def test_one_saves_the_other_sees_it_without_reloading(
     await no_axe_violations(page)
     await context.close()
     await page.close()  # its live stream with it, before the server is stopped
+
+
+async def test_the_chair_moves_on_and_attendees_on_the_item_follow_unless_typing(
+    page: Page, browser: Browser, live_server: str, owner: asyncpg.Connection
+) -> None:
+    m = await published_meeting(owner, owner)
+    first, second = (f"{live_server}/meetings/{m.id}/items/{i}" for i in m.items)
+    # Police and health wait on the first item before the meeting starts; health starts typing.
+    contexts = [await browser.new_context() for _ in range(2)]
+    police, health = [await c.new_page() for c in contexts]
+    for who, user in ((police, m.police), (health, m.health)):
+        await sign_in(who, live_server, user.email)
+        await who.goto(first)
+        await expect(who.locator("#now")).to_contain_text("The meeting has not started yet")
+
+    await sign_in(page, live_server, m.coordinator.email)
+    await page.goto(f"{live_server}/meetings/{m.id}")
+    await page.get_by_role("button", name="Start the meeting").click()
+    await expect(page).to_have_url(first)
+    await expect(page.locator("#now")).to_contain_text("This item is being discussed: item 1 of 2.")
+    await no_axe_violations(page)
+    for who in (police, health):  # started: their bars say so without a reload
+        await expect(who.locator("#now")).to_contain_text("This item is being discussed", timeout=2_000)
+    await health.get_by_label("Summary").fill("Half-typed: health visitor's note")
+
+    await page.get_by_role("button", name="Next: item 2 of 2").click()
+    await expect(page).to_have_url(second)
+    await expect(police).to_have_url(second, timeout=3_000)  # followed the meeting
+    await expect(police.locator("#now")).to_contain_text("This item is being discussed: item 2 of 2.")
+    # Health was typing: it stays, its text kept, and the bar links to where the meeting is.
+    await expect(health.locator("#now")).to_contain_text("The meeting is discussing item 2 of 2", timeout=2_000)
+    await expect(health).to_have_url(first)
+    await expect(health.get_by_label("Summary")).to_have_value("Half-typed: health visitor's note")
+
+    # The chair sees the police record on the item being discussed as it is saved.
+    await expect(page.locator("#recorded")).to_contain_text("0 of 3 agencies have recorded")
+    await police.get_by_label("No trace on our systems").check()
+    await police.get_by_role("button", name="Save your agency's information").click()
+    await expect(page.locator("#recorded")).to_contain_text("1 of 3 agencies have recorded", timeout=2_000)
+    await expect(page.locator("#recorded")).to_contain_text("Recorded: North Police.")
+    await no_axe_violations(page)
+    for context in contexts:
+        await context.close()
+    await page.close()
