@@ -92,7 +92,7 @@ async def test_prepare_decide_act_and_close_with_need_to_know(
     # Started: the chair lands on the first item, under the meeting's bar.
     await expect(chair.get_by_role("heading", level=1)).to_have_text("NF/1")
     await expect(chair.locator("#now")).to_contain_text("This item is being discussed: item 1 of 2.")
-    await expect(chair.get_by_role("button", name="End the meeting")).to_be_visible()
+    await expect(chair.get_by_role("link", name="End the meeting")).to_be_visible()
     assert await owner.fetchval("SELECT state FROM meeting WHERE id = $1", m.id) == "in_progress"
     chair_card = chair.locator(".govuk-summary-card", has=chair.get_by_role("heading", name=health, exact=True))
     await expect(chair_card).to_contain_text(SUMMARY)  # coordinators see all

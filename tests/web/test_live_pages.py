@@ -40,6 +40,7 @@ async def test_the_chair_starts_the_meeting_and_moves_it_on_and_a_stale_move_is_
     page = await client.get(joined.headers["location"])
     assert "This item is being discussed: item 1 of 2." in page.text
     assert "Back to item" not in page.text  # nothing before the first item
+    assert f'<a class="govuk-link" href="/meetings/{m.id}#end">End the meeting</a>' in page.text
     move = hidden(page.text, f"/meetings/{m.id}/now", "Next: item 2 of 2")
     assert (move["from"], move["item"]) == (str(first), str(second))
     moved = await client.post(f"/meetings/{m.id}/now", data=move, follow_redirects=False)
