@@ -302,6 +302,34 @@ def process_cpu(pid: int | None) -> float | None:
     return times.user + times.system
 
 
+def status_kib(pid: int, name: str) -> int:
+    """A figure from /proc/<pid>/status, in KiB (VmHWM: the peak resident set; VmRSS: the current)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise BenchError(f"no {name} in /proc/{pid}/status")
+
+
+def reset_peak(pid: int) -> bool:
+    """Start the process's VmHWM again from its current resident set (Linux: clear_refs 5); False when the
+    kernel does not allow it (the peak then counts from the process's start)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def percentile_ms(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q from 0 to 1) of durations in seconds, in milliseconds; nan when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
 def get_request(port: int, path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUser-Agent: pitstop-bench\r\nAccept: */*\r\n\r\n".encode()
 
@@ -347,10 +375,7 @@ class Round:
         return self.server_cpu / self.seconds
 
     def percentile_ms(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+        return percentile_ms(self.latencies, q)
 
     def error(self, message: str) -> None:
         self.errors += 1

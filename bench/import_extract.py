@@ -62,7 +62,7 @@ import asyncpg
 import msgspec
 
 from bench._accounts import arrange
-from bench._common import BenchError, Comparison, Connection, Context, process_cpu
+from bench._common import BenchError, Comparison, Connection, Context, process_cpu, reset_peak, status_kib
 
 DESCRIPTION = "rows/s imported by POST /api/v1/notifications/import vs a raw COPY of the same rows; peak memory"
 INCIDENTS = 10_000  # about 30,000 rows
@@ -525,25 +525,6 @@ def compare(imported: dict[str, list[tuple[Any, ...]]], copied: dict[str, list[t
 # ---- memory --------------------------------------------------------------------------------------
 
 
-def _status_kib(pid: int, name: str) -> int:
-    """A figure from /proc/<pid>/status, in KiB (VmHWM: the peak resident set; VmRSS: the current)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(name + ":"):
-                return int(line.split()[1])
-    raise BenchError(f"no {name} in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> bool:
-    """Start the process's VmHWM again from its current resident set (Linux: clear_refs 5)."""
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as clear:
-            clear.write("5")
-    except OSError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Peak:
     rows: int
@@ -563,11 +544,11 @@ async def memory_peak(ctx: Context, owner: asyncpg.Connection, secret: str, rows
         pid = server.process.pid
         # Start-up (imports, migrations check, templates) peaks higher than the import may: count
         # the peak from now on, where the kernel allows it, else since the process started.
-        if not _reset_peak(pid):
+        if not reset_peak(pid):
             print("memory: cannot reset VmHWM (/proc/<pid>/clear_refs): peaks include start-up")
-        idle = _status_kib(pid, "VmRSS")
+        idle = status_kib(pid, "VmRSS")
         seconds, _ = await post_extract(server.port, secret, extract, f"bench-memory-{rows}.csv")
-        peak = _status_kib(pid, "VmHWM")
+        peak = status_kib(pid, "VmHWM")
     print(
         f"memory: {extract.rows} rows ({len(extract.data) / 2**20:.1f} MiB) in {seconds:.1f}s: "
         f"peak RSS {peak / 1024:.1f} MiB, idle {idle / 1024:.1f} MiB, +{(peak - idle) / 1024:.1f} MiB",

@@ -4,15 +4,16 @@ The issue's target: 30 simulated agency users, each saving information or an act
 for a minute: zero errors, zero lost writes (every acknowledged save is in the database), 409s counted
 apart; the p95 save latency against a single user's p50 in the same run, at most 3 times.
 
-Set-up, as the schema owner through the product's services (users by its own insert, sharing one argon2
-hash): partnership `records` with 10 agencies; a series 30 days ahead inviting all 10, then made inactive
-so the server's meeting clock leaves it alone; 20 notifications received through intake, screened and
-queued, each naming its own victim (20 agenda items); the series' first meeting published (which places
-them) and started. 30 users: 28 agency members over the 10 agencies (3 each, 2 in the last two) and 2
-coordinators. `pitstop serve` at INFO, as production runs it. Every user signs in through the sign-in
-form, takes the CSRF token of a signed-in page (sent as X-CSRF-Token) and keeps one keep-alive HTTP/1.1
-connection (replaced, untimed, when idle over 4.5 s: uvicorn closes an idle one after 5 s, and a request
-sent as it does is lost in that race, as a browser's would be before its retry).
+Set-up (`Meeting.set_up` of `bench/_meeting.py`, shared with `live`), as the schema owner through the
+product's services (users by its own insert, sharing one argon2 hash): partnership `records` with 10
+agencies; a series 30 days ahead inviting all 10, then made inactive so the server's meeting clock leaves
+it alone; 20 notifications received through intake, screened and queued, each naming its own victim (20
+agenda items); the series' first meeting published (which places them) and started. 30 users: 28 agency
+members over the 10 agencies (3 each, 2 in the last two) and 2 coordinators. `pitstop serve` at INFO, as
+production runs it. Every user signs in through the sign-in form, takes the CSRF token of a signed-in
+page (sent as X-CSRF-Token) and keeps one keep-alive HTTP/1.1 connection (replaced, untimed, when idle
+over 4.5 s: uvicorn closes an idle one after 5 s, and a request sent as it does is lost in that race, as a
+browser's would be before its retry).
 
 A save is one of:
 - **information** (agency members): `PUT /api/v1/meetings/{m}/items/{i}/information`, its own agency's
@@ -62,28 +63,21 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
 import time
-import urllib.parse
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import msgspec
 
-from bench._common import BenchError, Comparison, Connection, Context, Server, get_request, process_cpu
+from bench._common import BenchError, Comparison, Context, Server, percentile_ms, process_cpu
+from bench._meeting import REQUEST_SECONDS, Meeting, Save, Setup, Tally, User, exchange, save_paced, sign_in
 
 DESCRIPTION = "30 users saving agency information and actions for 60 s: errors, lost writes, p95 vs one user's p50"
-SLUG = "records"
-PASSWORD = "a bench records passphrase"
-AGENCIES = 10
-MEMBERS = 28  # agency members, spread over the agencies
-COORDINATORS = 2
-ITEMS = 20
+MEETING = Meeting(slug="records", reference="RC", agencies=10, members=28, coordinators=2, items=20)
 LOAD_SECONDS = 60.0
 PAUSE_SECONDS = (2.0, 4.0)  # before each save, uniform
 MAX_SAVES_PER_USER = 100  # the count bound beside the deadline (about 20 fit in 60 s)
@@ -98,316 +92,10 @@ CLOSE_SHARE = {"load": 0.1, "burst": 0.3}
 BURST_ROUNDS = 5  # every user at once, on BURST_ITEMS items: races for the same rows, untimed
 BURST_ITEMS = 2
 TARGET = 3.0  # load p95 at most this many times the single user's p50
-REQUEST_SECONDS = 30.0  # a save unanswered this long is an error
-KEEP_ALIVE_IDLE = 4.5  # seconds: a connection idle longer is replaced before the next save (uvicorn's is 5)
 SEED = 20_250_611
-_CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
-AGENCY_TYPES = [
-    ("Police", "police"), ("Children's Social Care", "childrens_social_care"), ("Early Help", "early_help"),
-    ("Health", "health"), ("Education", "education"), ("IDVA Service", "idva"), ("Probation", "probation"),
-    ("Housing", "housing"), ("Adult Social Care", "adult_social_care"), ("Mental Health", "mental_health"),
-]  # fmt: skip
-FAMILY = ["Marsh", "Okafor", "Pryce", "Hughes", "Kowalski", "Begum", "Adeyemi", "Walsh", "Nguyen", "Patel"]
-GIVEN = ["Kelly", "Amira", "Sophie", "Chloe", "Leah", "Priya", "Zainab", "Grace", "Hannah", "Megan"]
 
 
-# ---- set-up -------------------------------------------------------------------------------------
-
-
-@dataclass
-class User:
-    index: int
-    email: str
-    agency_id: int
-    coordinator: bool
-    session: bytes = b""
-    csrf: str = ""
-    conn: Connection | None = None
-    last_used: float = 0.0  # time.monotonic() of the connection's last answer
-    versions: dict[int, int] = field(default_factory=dict)  # item -> the version of our record last seen
-
-
-@dataclass
-class Setup:
-    partnership_id: int
-    meeting_id: int
-    starts_at: datetime
-    items: list[int]
-    agencies: list[int]
-    users: list[User]
-
-
-async def _setup(owner_url: str) -> Setup:
-    """The partnership, agencies, users, series and started meeting, through the services, in one transaction."""
-    from pitstop.accounts import passwords
-    from pitstop.accounts import queries as account_queries
-    from pitstop.accounts import service as accounts
-    from pitstop.accounts.identity import AuthMethod, Identity
-    from pitstop.accounts.models import NewPartnership, Role
-    from pitstop.agenda import queries as agenda_queries
-    from pitstop.audit.service import Origin
-    from pitstop.db.pool import connect
-    from pitstop.meetings import service as meetings
-    from pitstop.meetings.models import SeriesIn
-    from pitstop.notifications import service as intake
-    from pitstop.notifications.models import NotificationIn, Source
-
-    conn = await connect(owner_url)
-    try:
-        async with conn.transaction():
-            partnership, _ = await accounts.ensure_partnership(
-                conn,
-                NewPartnership(slug=SLUG, name="Records", council_area="Records", police_force="Records Police"),
-                Origin(),
-            )
-            p = partnership.id
-            agencies = [
-                await accounts.create_agency(
-                    conn, actor=None, partnership_id=p, name=f"Records {name}", agency_type=kind, origin=Origin()
-                )
-                for name, kind in AGENCY_TYPES[:AGENCIES]
-            ]
-            people: list[tuple[str, int, Role]] = [
-                (f"member{i:02d}@records.example", agencies[i % AGENCIES].id, Role.AGENCY_MEMBER)
-                for i in range(MEMBERS)
-            ]
-            people += [
-                (f"coordinator{i}@records.example", agencies[0].id, Role.COORDINATOR) for i in range(COORDINATORS)
-            ]
-            # One argon2 hash (64 MiB, t=3) for all 30: the product's own insert, without 30 slow hashes.
-            password_hash = await passwords.hash_password(PASSWORD)
-            users = []
-            for email, agency_id, role in people:
-                await account_queries.insert_user(
-                    conn,
-                    partnership_id=p,
-                    agency_id=agency_id,
-                    email=email,
-                    name=email.split("@")[0].title(),
-                    roles=[role],
-                    password_hash=password_hash,
-                    must_change_password=False,
-                )
-                users.append(User(len(users), email, agency_id, role is Role.COORDINATOR))
-            chair = next(u for u in users if u.coordinator)
-            chair_id = await conn.fetchval("SELECT id FROM app_user WHERE email = $1", chair.email)
-            coordinator = Identity(
-                user_id=chair_id,
-                partnership_id=p,
-                agency_id=chair.agency_id,
-                name="Coordinator0",
-                email=chair.email,
-                roles=frozenset({Role.COORDINATOR}),
-                must_change_password=False,
-                method=AuthMethod.SESSION,
-                credential="bench",
-            )
-            form = SeriesIn(name="Daily pitstop", place="MASH meeting room", weeks_ahead=2, chair_id=chair_id,
-                            minute_taker_id=chair_id)  # fmt: skip
-            today = datetime.now(UTC).date() + timedelta(days=30)
-            series = await meetings.create_series(conn, actor=coordinator, form=form, origin=Origin(), today=today)
-            for n, agency in enumerate(agencies):
-                current = await meetings.series(conn, coordinator, series.id)
-                await meetings.add_invitee(
-                    conn,
-                    actor=coordinator,
-                    series_id=series.id,
-                    version=current.version,
-                    agency_id=agency.id,
-                    name=f"Representative {n}",
-                    email=f"rep{n}@records.example",
-                    origin=Origin(),
-                )
-            # Inactive: the server's meeting clock generates nothing more for it, and places nothing.
-            await conn.execute("UPDATE meeting_series SET active = false WHERE id = $1", series.id)
-            meeting_id = await conn.fetchval(
-                "SELECT id FROM meeting WHERE series_id = $1 ORDER BY starts_at LIMIT 1", series.id
-            )
-            at = datetime.now(UTC) - timedelta(minutes=30)
-            for n in range(ITEMS):
-                body = msgspec.convert(
-                    {
-                        "police_reference": f"RC/{n:04d}/25",
-                        "received_at": (at - timedelta(hours=1)).isoformat(),
-                        "incident_at": (at - timedelta(hours=2)).isoformat(),
-                        "circumstances": f"Invented for the records benchmark, incident {n}.",
-                        "risk": {"tool": "dash", "grade": ("standard", "medium", "high")[n % 3]},
-                        "people": [
-                            {"role": "victim", "family_name": FAMILY[n % 10], "given_names": GIVEN[n // 10 % 10],
-                             "date_of_birth": f"19{70 + n}-0{1 + n % 9}-1{n % 10}"},
-                            {"role": "alleged_perpetrator", "family_name": FAMILY[(n + 3) % 10],
-                             "given_names": "Craig", "date_of_birth": f"19{60 + n}-0{1 + n % 9}-2{n % 9}"},
-                        ],
-                    },
-                    NotificationIn,
-                )  # fmt: skip
-                received = await intake.receive(
-                    conn, actor=None, partnership_id=p, body=body, source=Source.API, origin=Origin()
-                )
-                notification_id = received.notification.id
-                screening_id = await conn.fetchval(
-                    """INSERT INTO screening (partnership_id, notification_id, notification_version, grade, consent,
-                                              route, screened_by, screened_at, immediate_protection)
-                       VALUES ($1, $2, 1, $3, 'given', 'agenda', $4, $5, false) RETURNING id""",
-                    p,
-                    notification_id,
-                    ("standard", "medium", "high")[n % 3],
-                    chair_id,
-                    at,
-                )
-                await conn.execute("UPDATE notification SET status = 'screened' WHERE id = $1", notification_id)
-                await agenda_queries.enqueue(conn, p, notification_id, screening_id, at)
-            for step in ("publish", "start"):  # publishing places the 20 and invites the 10 agencies
-                version = await conn.fetchval("SELECT version FROM meeting WHERE id = $1", meeting_id)
-                await meetings.advance(
-                    conn, actor=coordinator, meeting_id=meeting_id, version=version, step=step, origin=Origin()
-                )
-        items = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM agenda_item WHERE meeting_id = $1 AND state = 'open' ORDER BY position", meeting_id
-            )
-        ]
-        invited = await conn.fetchval("SELECT count(*) FROM attendance WHERE meeting_id = $1", meeting_id)
-        starts_at = await conn.fetchval("SELECT starts_at FROM meeting WHERE id = $1", meeting_id)
-    finally:
-        await conn.close()
-    if len(items) != ITEMS or invited != AGENCIES:
-        raise BenchError(
-            f"the meeting has {len(items)} items and {invited} agencies invited: expected {ITEMS}, {AGENCIES}"
-        )
-    return Setup(p, meeting_id, starts_at, items, [a.id for a in agencies], users)
-
-
-# ---- HTTP ---------------------------------------------------------------------------------------
-
-
-def _cookie(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    for key, value in headers:
-        if key == b"set-cookie" and value.startswith(name + b"="):
-            return value.split(b";", 1)[0]
-    return None
-
-
-async def _sign_in(user: User, port: int) -> None:
-    """Sign in through the form, as a browser does; then the CSRF token of a signed-in page."""
-    conn = await Connection.open(port)
-    try:
-        async with asyncio.timeout(REQUEST_SECONDS):
-            status, headers, body, _ = await conn.exchange_with_headers(get_request(port, "/sign-in"))
-            csrf = _cookie(headers, b"__Host-pitstop_csrf")
-            token = _CSRF.search(body)
-            if status != 200 or csrf is None or token is None:
-                raise BenchError(f"GET /sign-in: {status}")
-            form = urllib.parse.urlencode(
-                {"email": user.email, "password": PASSWORD, "next": "/", "csrf_token": token.group(1).decode()}
-            ).encode()
-            request = (
-                (
-                    f"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: pitstop-bench\r\n"
-                    f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(form)}\r\n"
-                ).encode()
-                + b"Cookie: "
-                + csrf
-                + b"\r\n\r\n"
-                + form
-            )
-            status, headers, body, _ = await conn.exchange_with_headers(request)
-            session = _cookie(headers, b"__Host-pitstop_session")
-            if status != 303 or session is None:
-                raise BenchError(f"POST /sign-in as {user.email}: {status}: {body[:200]!r}")
-            page = (
-                (
-                    f"GET /account HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: pitstop-bench\r\n"
-                    "Accept: text/html\r\n"
-                ).encode()
-                + b"Cookie: "
-                + session
-                + b"\r\n\r\n"
-            )
-            status, _, body, _ = await conn.exchange_with_headers(page)
-            found = _CSRF.search(body)
-            if status != 200 or found is None:
-                raise BenchError(f"GET /account as {user.email}: {status}, no CSRF token")
-    except BaseException:
-        conn.close()
-        raise
-    user.session, user.csrf, user.conn = session, found.group(1).decode(), conn
-
-
-@dataclass
-class Save:
-    kind: str  # information, action, close
-    phase: str  # warm-up, baseline, load
-    user: int
-    agency_id: int  # the recording agency (information), the owner (action, close)
-    item_id: int | None
-    text: str  # the unique summary, description or note sent
-    status: int = 0
-    seconds: float = 0.0
-    request_id: str = ""
-    version: int | None = None  # returned
-    action_id: int | None = None
-    in_flight: int = 0  # other saves waiting for their answer when this one was sent
-
-
-@dataclass
-class Tally:
-    acknowledged: list[Save] = field(default_factory=list)
-    conflicts: list[Save] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    attempts: Counter[str] = field(default_factory=Counter)
-    in_flight: int = 0
-    # agency -> {action id: version} of acknowledged, not yet closed actions (what members may close)
-    open_actions: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
-
-    def error(self, save: Save, message: str) -> None:
-        self.errors.append(f"{save.phase} {save.kind} by user {save.user}: {message}"[:300])
-
-
-async def _exchange(
-    user: User, port: int, method: str, path: str, payload: dict[str, Any], save: Save, tally: Tally
-) -> Any:
-    """Send one save on the user's keep-alive connection; the JSON body (or the first bytes of another).
-    Times it: first byte sent to last byte read. A connection idle longer than KEEP_ALIVE_IDLE is replaced
-    first, untimed, as a browser's would be: uvicorn closes one idle for 5 s, and a request sent as it
-    does so is lost in the race (a broken connection, never a save)."""
-    body = json.dumps(payload).encode()
-    request = (
-        (
-            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: pitstop-bench\r\n"
-            f"Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-CSRF-Token: {user.csrf}\r\n"
-        ).encode()
-        + b"Cookie: "
-        + user.session
-        + b"\r\n\r\n"
-        + body
-    )
-    if user.conn is not None and time.monotonic() - user.last_used > KEEP_ALIVE_IDLE:
-        user.conn.close()
-        user.conn = None
-    if user.conn is None:
-        user.conn = await asyncio.wait_for(Connection.open(port), 5)
-    save.in_flight = tally.in_flight
-    tally.in_flight += 1
-    started = time.perf_counter()
-    try:
-        async with asyncio.timeout(REQUEST_SECONDS):
-            status, headers, answer, close = await user.conn.exchange_with_headers(request)
-    finally:
-        tally.in_flight -= 1
-    save.seconds = time.perf_counter() - started
-    user.last_used = time.monotonic()
-    save.status = status
-    save.request_id = dict(headers).get(b"x-request-id", b"").decode()
-    if close:
-        user.conn.close()
-        user.conn = None
-    try:
-        return json.loads(answer)
-    except ValueError:
-        return answer[:200]
+# ---- saves --------------------------------------------------------------------------------------
 
 
 async def _save(
@@ -439,14 +127,8 @@ async def _save(
         path = f"/api/v1/meetings/{setup.meeting_id}/items/{item}/information"
         payload = {"knowledge": "known", "summary": text, "source_system": "bench", "version": user.versions.get(item)}
         method, expected = "PUT", ((200,) if item in user.versions else (201,)) + (409,)
-    tally.attempts[save.kind] += 1
-    try:
-        answer = await _exchange(user, port, method, path, payload, save, tally)
-    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-        tally.error(save, f"{type(exc).__name__}: {exc}")
-        if user.conn is not None:
-            user.conn.close()
-            user.conn = None
+    answer = await exchange(user, port, method, path, payload, save, tally)
+    if answer is None:
         return
     if save.status not in expected or not isinstance(answer, dict):
         tally.error(save, f"{method} {path}: status {save.status} (expected {expected}): {answer!r:.200}")
@@ -487,19 +169,11 @@ async def _save(
 
 async def _load(setup: Setup, port: int, tally: Tally) -> None:
     """Every user for LOAD_SECONDS, a save after each pause of 2-4 s; no save starts after the deadline."""
-    deadline = time.monotonic() + LOAD_SECONDS
 
-    async def one(user: User) -> None:
-        rng = random.Random(SEED + user.index)
-        for _ in range(MAX_SAVES_PER_USER):
-            pause = rng.uniform(*PAUSE_SECONDS)
-            if time.monotonic() + pause >= deadline:
-                return
-            await asyncio.sleep(pause)
-            await _save(setup, port, user, rng, tally, "load")
+    async def save(user: User, rng: random.Random) -> None:
+        await _save(setup, port, user, rng, tally, "load")
 
-    async with asyncio.timeout(LOAD_SECONDS + PAUSE_SECONDS[1] + REQUEST_SECONDS + 5):
-        await asyncio.gather(*(one(u) for u in setup.users))
+    await save_paced(setup.users, LOAD_SECONDS, PAUSE_SECONDS, MAX_SAVES_PER_USER, SEED, save)
 
 
 async def _burst(setup: Setup, port: int, tally: Tally) -> None:
@@ -626,14 +300,6 @@ async def _check(owner_url: str, setup: Setup, tally: Tally) -> Check:
 # ---- figures ------------------------------------------------------------------------------------
 
 
-def _pct(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile in milliseconds (as bench._common.Round does)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
 async def _server_times(server: Server, request_ids: Sequence[str]) -> dict[str, float]:
     """duration_ms of these requests' access-log lines, in seconds (waiting briefly for the last lines)."""
     wanted = {r for r in request_ids if r}
@@ -657,9 +323,10 @@ async def _server_times(server: Server, request_ids: Sequence[str]) -> dict[str,
 def _line(label: str, saves: Sequence[Save], server: dict[str, float]) -> str:
     wall = [s.seconds for s in saves]
     own = [server[s.request_id] for s in saves if s.request_id in server]
+    p50, p95, top = (percentile_ms(wall, q) for q in (0.5, 0.95, 1.0))
     return (
-        f"  {label:<22} {len(wall):>5}  p50 {_pct(wall, 0.5):6.1f}  p95 {_pct(wall, 0.95):6.1f}  "
-        f"max {_pct(wall, 1.0):6.1f} ms   server p50 {_pct(own, 0.5):6.1f}  p95 {_pct(own, 0.95):6.1f} ms"
+        f"  {label:<22} {len(wall):>5}  p50 {p50:6.1f}  p95 {p95:6.1f}  max {top:6.1f} ms   "
+        f"server p50 {percentile_ms(own, 0.5):6.1f}  p95 {percentile_ms(own, 0.95):6.1f} ms"
     )
 
 
@@ -668,18 +335,13 @@ def _line(label: str, saves: Sequence[Save], server: dict[str, float]) -> str:
 
 async def run(ctx: Context) -> list[Comparison]:
     db = await ctx.database()
-    started = time.perf_counter()
-    setup = await _setup(db.owner_url)
-    members = [u for u in setup.users if not u.coordinator]
-    print(f"set-up: {AGENCIES} agencies, {len(members)} agency members and {COORDINATORS} coordinators, meeting "
-          f"{setup.meeting_id} with {len(setup.items)} items, published and started "
-          f"({time.perf_counter() - started:.1f}s)", flush=True)  # fmt: skip
+    setup = await MEETING.set_up(db.owner_url)
     tally = Tally()
     async with ctx.pitstop(log_level="INFO") as server:
         port = server.port
         try:
             started = time.perf_counter()
-            await asyncio.gather(*(_sign_in(u, port) for u in setup.users))
+            await asyncio.gather(*(sign_in(u, port) for u in setup.users))
             print(f"{len(setup.users)} users signed in through the form in {time.perf_counter() - started:.1f}s",
                   flush=True)  # fmt: skip
             async with asyncio.timeout(REQUEST_SECONDS + 5):  # warm-up: every user once, all at once
@@ -688,7 +350,7 @@ async def run(ctx: Context) -> list[Comparison]:
                 )
             async with asyncio.timeout(REQUEST_SECONDS + 5):
                 await _burst(setup, port, tally)
-            alone = members[0]
+            alone = setup.members[0]
             half = BASELINE_SAVES // 2
             async with asyncio.timeout(REQUEST_SECONDS * half):
                 await _alone(setup, port, alone, tally, half, SEED - 100, BASELINE_PAUSE, "baseline")
@@ -734,8 +396,9 @@ async def run(ctx: Context) -> list[Comparison]:
         f"{s.seconds * 1000:.1f} ms {s.kind} {s.status} (server {server_times.get(s.request_id, nan) * 1000:.1f} ms, "
         f"{s.in_flight} others in flight)" for s in slowest))  # fmt: skip
     busy = [s.seconds for s in load if s.in_flight]
-    print(f"  saves sent while another was in flight: {len(busy)} of {len(load)}, p95 {_pct(busy, 0.95):.1f} ms; "
-          f"sent alone: p95 {_pct([s.seconds for s in load if not s.in_flight], 0.95):.1f} ms")  # fmt: skip
+    alone_p95 = percentile_ms([s.seconds for s in load if not s.in_flight], 0.95)
+    print(f"  saves sent while another was in flight: {len(busy)} of {len(load)}, "
+          f"p95 {percentile_ms(busy, 0.95):.1f} ms; sent alone: p95 {alone_p95:.1f} ms")  # fmt: skip
     warm = [s for s in tally.acknowledged + tally.conflicts if s.phase == "warm-up"]
     burst = Counter((s.kind, s.status) for s in tally.acknowledged + tally.conflicts if s.phase == "burst")
     print(f"warm-up: {len(warm)} saves, all at once; burst: {BURST_ROUNDS} x {len(setup.users)} at once on "
@@ -757,8 +420,8 @@ async def run(ctx: Context) -> list[Comparison]:
     verdict = "PASS" if not check.lost else "FAIL"
     print(f"records[lost writes]: {len(check.lost)} of {len(tally.acknowledged)} acknowledged saves not in the "
           f"database (target 0) {verdict}")  # fmt: skip
-    p95 = _pct([s.seconds for s in load], 0.95)
-    p50_alone = _pct([s.seconds for s in baseline], 0.5)
+    p95 = percentile_ms([s.seconds for s in load], 0.95)
+    p50_alone = percentile_ms([s.seconds for s in baseline], 0.5)
     ratio = p50_alone / p95
     print(f"records[latency]: p95 {p95:.1f} ms under load, a lone user's p50 {p50_alone:.1f} ms: "
           f"{p95 / p50_alone:.2f}x (target <= {TARGET:g}x) {'PASS' if ratio >= 1 / TARGET else 'FAIL'}")  # fmt: skip
