@@ -44,6 +44,8 @@ from pitstop.mail import pages as mail_pages
 from pitstop.meetings import controllers as meeting_api
 from pitstop.meetings import pages as meeting_pages
 from pitstop.meetings import service as meetings
+from pitstop.minutes import pages as minutes_pages
+from pitstop.minutes.worker import Renderer
 from pitstop.notifications import controllers as notification_api
 from pitstop.notifications import pages as notification_pages
 from pitstop.notifications.imports import controllers as import_api
@@ -73,6 +75,7 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
             app.state.db = Database(pool=pool, expected_migrations=migrate.expected_state())
             app.state.hub = events.Hub(urls.app)
             await app.state.hub.start()
+            app.state.minutes_renderer = Renderer()
             housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
             clock = asyncio.create_task(meeting_clock(pool, settings.meeting_clock_seconds))
             sender = asyncio.create_task(outbox.run_sender(pool, smtp_config(settings)))
@@ -84,6 +87,7 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await app.state.hub.stop()
+                app.state.minutes_renderer.stop()
                 await pool.close()
 
     return lifespan
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *action_pages.ROUTES,
             *live_api.ROUTES,
             *live_pages.ROUTES,
+            *minutes_pages.ROUTES,
             static,
         ],
         before_request=request_checks,

@@ -49,6 +49,8 @@ class Permission(StrEnum):
     MANAGE_ACTIONS = "manage_actions"
     # The partnership's list of decision outcomes (configuration: no case data).
     MANAGE_OUTCOMES = "manage_outcomes"
+    # Approve a held meeting's minutes (locking them), and open a correction as a new version.
+    APPROVE_MINUTES = "approve_minutes"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -94,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMPLETE_ACTIONS,
             Permission.MANAGE_ACTIONS,
             Permission.MANAGE_OUTCOMES,
+            Permission.APPROVE_MINUTES,
         }
     ),
     Role.AGENCY_MEMBER: frozenset(

@@ -26,6 +26,7 @@ from pitstop.errors import Conflict, Invalid, NotFound
 from pitstop.information import queries as information
 from pitstop.live import events
 from pitstop.meetings.models import Meeting, MeetingState
+from pitstop.minutes import queries as minutes
 
 AGREEING_STATES = frozenset({MeetingState.IN_PROGRESS, MeetingState.HELD})
 
@@ -146,6 +147,8 @@ async def create(
     meeting, item = await agenda.visible_item(conn, actor, meeting_id, item_id, origin, viewed=False)
     if meeting.state not in AGREEING_STATES:
         raise Invalid({"description": "Actions are agreed once the meeting has started"})
+    if await minutes.locked(conn, meeting.id):
+        raise Invalid({"description": minutes.RECORD_CLOSED})
     if item.state not in (ItemState.OPEN, ItemState.DISCUSSED):
         raise Invalid({"description": "This item is no longer on the agenda"})
     errors: dict[str, str] = {}

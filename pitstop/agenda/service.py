@@ -314,6 +314,13 @@ async def agenda(
     return result
 
 
+async def as_recorded(conn: asyncpg.Connection, meeting: Meeting) -> Agenda:
+    """The meeting's whole agenda as it stands, nobody's view of it and not audited: for the minutes, whose
+    every download is logged as a share instead."""
+    rules, _ = await queries.rules(conn, meeting.partnership_id)
+    return _assemble(meeting, await queries.entries(conn, meeting.id, with_closed=True), rules)
+
+
 async def visible_item(
     conn: asyncpg.Connection, actor: Identity, meeting_id: int, item_id: int, origin: audit.Origin, *, viewed: bool
 ) -> tuple[Meeting, AgendaItem]:

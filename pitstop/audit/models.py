@@ -85,6 +85,10 @@ class AuditAction(StrEnum):
     OUTCOMES_UPDATED = "outcomes_updated"
     LIVE_STREAM_OPENED = "live_stream_opened"
     DISCUSSION_MOVED = "discussion_moved"  # the chair moved the meeting to another item
+    MINUTES_APPROVED = "minutes_approved"
+    MINUTES_CORRECTION_OPENED = "minutes_correction_opened"
+    MINUTES_DOWNLOADED = "minutes_downloaded"  # also in the disclosure log (minutes_disclosure)
+    MINUTES_VIEWED = "minutes_viewed"  # the minutes list
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"

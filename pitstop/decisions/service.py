@@ -29,6 +29,7 @@ from pitstop.errors import Conflict, Invalid
 from pitstop.information import queries as information
 from pitstop.live import events
 from pitstop.meetings.models import Meeting, MeetingState
+from pitstop.minutes import queries as minutes
 
 DECIDING_STATES = frozenset({MeetingState.IN_PROGRESS, MeetingState.HELD})
 
@@ -101,6 +102,8 @@ async def record(
     meeting, item = await agenda.visible_item(conn, actor, meeting_id, item_id, origin, viewed=False)
     if meeting.state not in DECIDING_STATES:
         raise Invalid({"rationale": "Decisions are recorded once the meeting has started"})
+    if await minutes.locked(conn, meeting.id):
+        raise Invalid({"rationale": minutes.RECORD_CLOSED})
     if item.state not in (ItemState.OPEN, ItemState.DISCUSSED):
         raise Invalid({"rationale": "This item is no longer on the agenda"})
     form = _clean(form)

@@ -22,6 +22,7 @@ from pitstop.information.models import Information, InformationIn, Knowledge, No
 from pitstop.live import discussion, events
 from pitstop.meetings.pages import MEETING_LABELS, number
 from pitstop.meetings.schedule import LONDON, local_day
+from pitstop.minutes import queries as minutes
 from pitstop.notifications.pages import age, parse_when
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection, RecordId
@@ -151,6 +152,7 @@ async def item_page(
             {k: v for k, v in decision_values.items() if k != "version"} if decision_conflict else decision_values
         )
     outcomes = await decisions.outcomes(conn, found.meeting.partnership_id)
+    closed = await minutes.locked(conn, meeting_id)  # approved minutes: the record is read-only
     # The meeting's bar (where the meeting is, who is present) heads the full page; the panel has none.
     now = await discussion.now(conn, identity, meeting_id) if full else None
     return Template(
@@ -173,12 +175,13 @@ async def item_page(
             "decision": decision,
             "decision_values": decided,
             "decision_conflict": decision_conflict,
-            "can_decide": decisions.may_decide(identity, found.meeting, found.item),
+            "can_decide": decisions.may_decide(identity, found.meeting, found.item) and not closed,
+            "record_closed": closed,
             "outcome_options": [(o.code, o.label, None) for o in outcomes],
             "outcome_labels": await decisions.outcome_labels(conn, found.meeting.partnership_id),
             "marac_options": [(c.value, text) for c, text in MARAC_CRITERIA.items()],
             "actions": await actions.for_item(conn, identity, item_id, origin_of(request.scope)),
-            "may_agree": actions.may_agree(identity, found.meeting),
+            "may_agree": actions.may_agree(identity, found.meeting) and not closed,
             "action_values": {"description": "", "owner_agency_id": "", "owner_name": "", **default_due()}
             | (action_values or {}),
             "agency_options": [(str(a.id), a.name) for a in found.agencies],

@@ -41,6 +41,7 @@ from pitstop.live import events
 from pitstop.meetings import queries as meetings
 from pitstop.meetings.models import Meeting, MeetingState
 from pitstop.meetings.schedule import LONDON
+from pitstop.minutes import queries as minutes
 
 RECORDING_STATES = frozenset({MeetingState.AGENDA_PUBLISHED, MeetingState.IN_PROGRESS, MeetingState.HELD})
 ON_AGENDA = frozenset({ItemState.OPEN, ItemState.DISCUSSED})
@@ -68,6 +69,7 @@ async def _may_record(conn: asyncpg.Connection, actor: Identity, meeting: Meetin
         and meeting.state in RECORDING_STATES
         and item.state in ON_AGENDA
         and await meetings.invited(conn, meeting.id, actor.agency_id)
+        and not await minutes.locked(conn, meeting.id)
     )
 
 
@@ -167,6 +169,8 @@ async def _recordable(
         raise Invalid({"knowledge": "Information can be recorded once the agenda is published"})
     if not await meetings.invited(conn, meeting.id, actor.agency_id):
         raise Forbidden("agency not invited")
+    if await minutes.locked(conn, meeting.id):
+        raise Invalid({"knowledge": minutes.RECORD_CLOSED})
     if item is not None and item.state not in ON_AGENDA:
         raise Invalid({"knowledge": "This item is no longer on the agenda"})
     return meeting, item

@@ -38,6 +38,7 @@ from pitstop.meetings.models import (
     SeriesIn,
 )
 from pitstop.meetings.schedule import LONDON, local_day
+from pitstop.minutes import service as minutes
 from pitstop.notifications.pages import LABELS, age
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection, RecordId
@@ -67,6 +68,8 @@ _NOTICES = {
     "published": "The agenda has been published. The invited agencies can see it now.",
     "start": "The meeting has started.",
     "end": "The meeting has been recorded as held.",
+    "minutes_approved": "The minutes have been approved. Each invited agency's representatives are being told.",
+    "minutes_correction": "A correction is open: record the changes, then approve the new version.",
     "cancelled": "The meeting has been cancelled. Its items have moved to the next meeting.",
     "changed": "The meeting has been changed.",
     "attendance": "Attendance has been saved.",
@@ -154,6 +157,7 @@ async def render_meeting(
     meeting = shown.agenda.meeting
     day = local_day(meeting.starts_at)
     can_manage = policy.allows(identity, policy.Permission.MANAGE_MEETINGS)
+    held = MeetingState.HELD
     return Template(
         template_name="meetings/meeting.html",
         context={
@@ -180,6 +184,7 @@ async def render_meeting(
             "conflict": conflict,
             "notice": _notice(request),
             "labels": MEETING_LABELS,
+            "minutes": await minutes.standing(conn, identity, meeting_id) if meeting.state is held else None,
         },
         status_code=status,
     )

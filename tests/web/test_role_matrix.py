@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from pitstop.accounts.models import Role, Scope
 from pitstop.agenda import service as agenda
 from pitstop.meetings import service as meetings
+from pitstop.minutes import service as minutes
 from pitstop.notifications import service as intake
 from pitstop.notifications.imports.extract import DEFAULT_MAPPING
 from pitstop.notifications.models import NotificationIn, Source
@@ -139,6 +140,9 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/meetings/{meeting_id}/now"): MEETING_READERS,
     ("GET", "/meetings/{meeting_id}/now/bar"): MEETING_READERS,
     ("POST", "/meetings/{meeting_id}/now"): COORDINATOR,
+    ("GET", "/meetings/{meeting_id}/minutes.docx"): MEETING_READERS,
+    ("POST", "/meetings/{meeting_id}/minutes/approve"): COORDINATOR,
+    ("POST", "/meetings/{meeting_id}/minutes/correct"): COORDINATOR,
     ("GET", "/meetings/{meeting_id}/items/{item_id}/panel"): MEETING_READERS,
     ("POST", "/admin/outcomes"): MEETING_SETUP,
     ("GET", "/api/v1/actions"): ACTION_READERS,
@@ -337,9 +341,19 @@ async def a_meeting(
         world.agencies[f"{place}.police"].id,  # the agency members' own
         coordinator.user_id,
     )
+    # The next meeting, held and its minutes approved: minutes exist for a held meeting only.
+    held = await owner.fetchval(
+        "SELECT id FROM meeting WHERE series_id = $1 ORDER BY starts_at OFFSET 1 LIMIT 1", series.id
+    )
+    for version, step in enumerate(("publish", "start", "end"), 1):
+        await meetings.advance(
+            owner, actor=coordinator, meeting_id=held, version=version, step=step, origin=factories.CLI
+        )
+    await minutes.approve(owner, actor=coordinator, meeting_id=held, version=1, origin=factories.CLI)
     return {
         "series_id": series.id,
         "invitee_id": series.invitees[0].id,
+        "held_meeting_id": held,
         "meeting_id": meeting_id,
         "item_id": item_id,
         "information_id": information_id,
@@ -403,7 +417,7 @@ async def test_each_role_gets_what_the_matrix_says(
     for (method, pattern), allowed in MATRIX.items():
         if pattern in ("/sign-in",) or (method, pattern) == ("POST", "/sign-out"):
             continue  # these change who is signed in; test_sign_in.py covers them
-        path = fill(pattern, own)
+        path = fill(pattern, own | ({"meeting_id": own["held_meeting_id"]} if "/minutes" in pattern else {}))
         for who in PEOPLE:
             if (method, pattern) in STREAMS and who != "anonymous" and Role(who) in allowed:  # type: ignore[operator]
                 continue

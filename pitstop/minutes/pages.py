@@ -1,0 +1,96 @@
+"""Minutes pages: approving and correcting them from the meeting's page, and the Word downloads.
+
+`GET /meetings/{id}/minutes.docx` serves pages and API clients alike: coordinators and managers get the
+full minutes (or `?agency=` an agency's copy), agency members and their systems their agency's copy of
+an approved version; `?version=` for an earlier one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from pitstop.accounts import policy
+from pitstop.errors import Conflict, Invalid
+from pitstop.meetings.pages import number, render_meeting
+from pitstop.minutes import service
+from pitstop.web.auth import current_identity, origin_of, requires
+from pitstop.web.dependencies import Connection, RecordId
+
+VIEW = requires(policy.Permission.VIEW_MEETINGS)
+APPROVE = requires(policy.Permission.APPROVE_MINUTES)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@get("/meetings/{meeting_id:int}/minutes.docx", guards=[VIEW], tags=["minutes"], summary="The minutes (Word)")
+async def download(
+    request: Request[Any, Any, Any],
+    conn: Connection,
+    meeting_id: RecordId,
+    version: Annotated[
+        int | None, QueryParameter(name="version", ge=1, le=10_000, description="An earlier version")
+    ] = None,
+    agency: Annotated[int | None, QueryParameter(name="agency", ge=1, description="An agency's copy")] = None,
+) -> Response[bytes]:
+    found = await service.document(
+        conn,
+        actor=current_identity(request),
+        meeting_id=meeting_id,
+        version=version,
+        agency_id=agency,
+        origin=origin_of(request.scope),
+        render=request.app.state.minutes_renderer.render,
+    )
+    return Response(
+        content=found.content,
+        media_type=DOCX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@post("/meetings/{meeting_id:int}/minutes/approve", guards=[APPROVE], include_in_schema=False)
+async def approve(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Template | Redirect:
+    form = await request.form()
+    try:
+        await service.approve(
+            conn,
+            actor=current_identity(request),
+            meeting_id=meeting_id,
+            version=number(form.get("version")),
+            origin=origin_of(request.scope),
+        )
+    except Conflict:
+        return await render_meeting(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
+    return Redirect(path=f"/meetings/{meeting_id}?done=minutes_approved#minutes", status_code=303)
+
+
+@post("/meetings/{meeting_id:int}/minutes/correct", guards=[APPROVE], include_in_schema=False)
+async def correct(request: Request[Any, Any, Any], conn: Connection, meeting_id: RecordId) -> Template | Redirect:
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+    try:
+        await service.correct(
+            conn,
+            actor=current_identity(request),
+            meeting_id=meeting_id,
+            version=number(form.get("version")),
+            reason=reason,
+            origin=origin_of(request.scope),
+        )
+    except Invalid as invalid:
+        return await render_meeting(
+            request, conn, meeting_id, errors=invalid.errors, values={"reason": reason}, status=HTTP_400_BAD_REQUEST
+        )
+    except Conflict:
+        return await render_meeting(request, conn, meeting_id, conflict=True, status=HTTP_409_CONFLICT)
+    return Redirect(path=f"/meetings/{meeting_id}?done=minutes_correction#minutes", status_code=303)
+
+
+ROUTES = [download, approve, correct]
