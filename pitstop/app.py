@@ -44,6 +44,7 @@ from pitstop.mail import pages as mail_pages
 from pitstop.meetings import controllers as meeting_api
 from pitstop.meetings import pages as meeting_pages
 from pitstop.meetings import service as meetings
+from pitstop.minutes import controllers as minutes_api
 from pitstop.minutes import pages as minutes_pages
 from pitstop.minutes.worker import Renderer
 from pitstop.notifications import controllers as notification_api
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *action_pages.ROUTES,
             *live_api.ROUTES,
             *live_pages.ROUTES,
+            *minutes_api.ROUTES,
             *minutes_pages.ROUTES,
             static,
         ],

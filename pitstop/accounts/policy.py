@@ -51,6 +51,8 @@ class Permission(StrEnum):
     MANAGE_OUTCOMES = "manage_outcomes"
     # Approve a held meeting's minutes (locking them), and open a correction as a new version.
     APPROVE_MINUTES = "approve_minutes"
+    # The minutes across meetings: state, deadlines, downloads (coordinators and managers).
+    LIST_MINUTES = "list_minutes"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CALENDAR,
             Permission.VIEW_MEETINGS,
             Permission.VIEW_ACTIONS,
+            Permission.LIST_MINUTES,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -97,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_ACTIONS,
             Permission.MANAGE_OUTCOMES,
             Permission.APPROVE_MINUTES,
+            Permission.LIST_MINUTES,
         }
     ),
     Role.AGENCY_MEMBER: frozenset(

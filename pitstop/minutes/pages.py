@@ -7,6 +7,7 @@ an approved version; `?version=` for an earlier one.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -17,7 +18,10 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 from pitstop.accounts import policy
 from pitstop.errors import Conflict, Invalid
 from pitstop.meetings.pages import number, render_meeting
-from pitstop.minutes import service
+from pitstop.meetings.schedule import LONDON
+from pitstop.minutes import listing, service
+from pitstop.minutes.controllers import DEFAULT_WEEKS, MAX_DAYS
+from pitstop.notifications.pages import parse_iso_day
 from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection, RecordId
 
@@ -93,4 +97,42 @@ async def correct(request: Request[Any, Any, Any], conn: Connection, meeting_id:
     return Redirect(path=f"/meetings/{meeting_id}?done=minutes_correction#minutes", status_code=303)
 
 
-ROUTES = [download, approve, correct]
+LIST = requires(policy.Permission.LIST_MINUTES)
+STATES = [("", "Any"), ("draft", "Waiting for approval"), ("approved", "Approved")]
+
+
+@get("/minutes", guards=[LIST], include_in_schema=False)
+async def minutes_list(request: Request[Any, Any, Any], conn: Connection) -> Template:
+    """The minutes of held meetings, newest first (the last eight weeks unless dates are chosen)."""
+    params = request.query_params
+    values = {k: str(params.get(k) or "").strip() for k in ("from", "to", "state", "overdue")}
+    errors: dict[str, str] = {}
+    today = datetime.now(LONDON).date()
+    first = parse_iso_day(values["from"], "from", errors, "The start date") or today - timedelta(weeks=DEFAULT_WEEKS)
+    last = parse_iso_day(values["to"], "to", errors, "The end date") or today
+    if not errors and last < first:
+        errors["to"] = "The end date must be the same as or after the start date"
+    elif not errors and (last - first).days > MAX_DAYS:
+        errors["to"] = "Choose two years or less"
+    if values["state"] not in {value for value, _ in STATES}:
+        errors["state"] = "Select a state from the list"
+    rows = []
+    if not errors:
+        rows = await listing.listing(
+            conn,
+            current_identity(request),
+            origin_of(request.scope),
+            first=first,
+            last=last,
+            state=values["state"] or None,
+            overdue=values["overdue"] == "yes",
+        )
+    values["from"], values["to"] = values["from"] or first.isoformat(), values["to"] or last.isoformat()
+    return Template(
+        template_name="minutes/list.html",
+        context={"rows": rows, "values": values, "errors": errors, "state_options": STATES},
+        status_code=HTTP_400_BAD_REQUEST if errors else 200,
+    )
+
+
+ROUTES = [download, approve, correct, minutes_list]

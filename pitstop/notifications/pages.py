@@ -195,7 +195,8 @@ _STATUS_OPTIONS = [(s.value, STATUS_LABELS[s]) for s in (Status.RECEIVED, Status
 _GRADE_OPTIONS = [(g.value, GRADE_LABELS[g]) for g in (Grade.HIGH, Grade.MEDIUM, Grade.STANDARD)]
 
 
-def _day(value: str, field: str, errors: dict[str, str], label: str) -> date | None:
+def parse_iso_day(value: str, field: str, errors: dict[str, str], label: str) -> date | None:
+    """A date typed as YYYY-MM-DD (a date field), or None with an error under `field`."""
     if not value:
         return None
     try:
@@ -218,8 +219,8 @@ def _queue_filters(params: Any) -> tuple[dict[str, str], dict[str, Any], dict[st
     grade = Grade(raw["grade"]) if raw["grade"] in Grade._value2member_map_ else None
     if raw["grade"] and grade is None:
         errors["grade"] = "Select a grade from the list"
-    since = _day(raw["received_from"], "received_from", errors, "The start date")
-    until = _day(raw["received_to"], "received_to", errors, "The end date")
+    since = parse_iso_day(raw["received_from"], "received_from", errors, "The start date")
+    until = parse_iso_day(raw["received_to"], "received_to", errors, "The end date")
     if since and until and until < since:
         errors["received_to"] = "The end date must be the same as or after the start date"
     filters = {

@@ -143,6 +143,11 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/meetings/{meeting_id}/minutes.docx"): MEETING_READERS,
     ("POST", "/meetings/{meeting_id}/minutes/approve"): COORDINATOR,
     ("POST", "/meetings/{meeting_id}/minutes/correct"): COORDINATOR,
+    ("GET", "/minutes"): NOTIFICATION_READERS,  # coordinators and managers
+    ("GET", "/api/v1/minutes"): NOTIFICATION_READERS,
+    ("GET", "/api/v1/meetings/{meeting_id}/minutes"): MEETING_READERS,
+    ("POST", "/api/v1/meetings/{meeting_id}/minutes/approval"): COORDINATOR,
+    ("POST", "/api/v1/meetings/{meeting_id}/minutes/corrections"): COORDINATOR,
     ("GET", "/meetings/{meeting_id}/items/{item_id}/panel"): MEETING_READERS,
     ("POST", "/admin/outcomes"): MEETING_SETUP,
     ("GET", "/api/v1/actions"): ACTION_READERS,
@@ -203,6 +208,8 @@ JSON_BODIES: dict[str, dict] = {
     "/api/v1/meetings/{meeting_id}/items/{item_id}/information": {"knowledge": "not_known"},
     "/api/v1/meetings/{meeting_id}/information/not-known": {"items": [1]},
     "/api/v1/meetings/{meeting_id}/now": {"item_id": 1, "from_item_id": None},
+    "/api/v1/meetings/{meeting_id}/minutes/approval": {"version": 1},
+    "/api/v1/meetings/{meeting_id}/minutes/corrections": {"version": 1, "reason": "Matrix."},
     "/api/v1/notifications": {
         "police_reference": "MATRIX/1",
         "circumstances": "Matrix test.",

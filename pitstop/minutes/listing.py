@@ -1,0 +1,95 @@
+"""The minutes across meetings, for managers and coordinators: which are approved, which wait, which are
+overdue or were approved late. No case data: meetings, versions and dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from pitstop.accounts import policy
+from pitstop.accounts.identity import Identity
+from pitstop.agenda import service as agenda
+from pitstop.audit import service as audit
+from pitstop.audit.models import AuditAction
+from pitstop.calendar import service as calendar
+from pitstop.errors import Forbidden
+from pitstop.meetings import service as meetings
+from pitstop.meetings.schedule import LONDON, local_day
+from pitstop.minutes.service import approval_due
+
+LIMIT = 500
+
+
+class Row(msgspec.Struct, frozen=True, kw_only=True):
+    meeting_id: int
+    starts_at: datetime
+    series_name: str
+    approved: int | None  # the latest approved version
+    first_approved_at: datetime | None
+    draft: int | None  # an open version (the first draft, or a correction)
+    due_on: date
+    overdue: bool
+    late: bool
+
+
+async def listing(
+    conn: asyncpg.Connection,
+    actor: Identity,
+    origin: audit.Origin,
+    *,
+    first: date,
+    last: date,
+    state: str | None = None,  # "draft": waiting for approval (first or corrected); "approved": closed
+    overdue: bool = False,
+) -> list[Row]:
+    """Held meetings from `first` to `last` (London days), newest first, with their minutes."""
+    policy.require(actor, policy.Permission.VIEW_MEETINGS)
+    if not agenda.sees_everything(actor):
+        raise Forbidden("the minutes across meetings are for coordinators and managers")
+    rows = await conn.fetch(
+        """SELECT m.id AS meeting_id, m.starts_at, s.name AS series_name,
+                  max(n.version) FILTER (WHERE n.state = 'approved') AS approved,
+                  min(n.approved_at) AS first_approved_at,
+                  max(n.version) FILTER (WHERE n.state = 'draft') AS draft
+             FROM meeting m JOIN meeting_series s ON s.id = m.series_id
+             LEFT JOIN minutes n ON n.meeting_id = m.id
+            WHERE m.partnership_id = $1 AND m.state = 'held'
+              AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
+            GROUP BY m.id, s.name
+            ORDER BY m.starts_at DESC, m.id DESC
+            LIMIT $4""",
+        actor.partnership_id,
+        datetime.combine(first, datetime.min.time(), LONDON),
+        datetime.combine(last + timedelta(days=1), datetime.min.time(), LONDON),
+        LIMIT,
+    )
+    working = await calendar.load_calendar(conn, actor.partnership_id)
+    closed = await meetings.closed_days(conn, actor.partnership_id, first, last + timedelta(days=31))
+    today = datetime.now(LONDON).date()
+    found = []
+    for row in rows:
+        due = approval_due(local_day(row["starts_at"]), working, closed)
+        approved_at = row["first_approved_at"]
+        item = Row(
+            **dict(row),
+            due_on=due,
+            overdue=row["approved"] is None and today > due,
+            late=approved_at is not None and approved_at.astimezone(LONDON).date() > due,
+        )
+        if state == "draft" and item.draft is None and item.approved is not None:
+            continue
+        if state == "approved" and (item.approved is None or item.draft is not None):
+            continue
+        if overdue and not item.overdue:
+            continue
+        found.append(item)
+    await audit.record(
+        conn,
+        AuditAction.MINUTES_VIEWED,
+        actor=actor,
+        origin=origin,
+        detail={"from": first.isoformat(), "to": last.isoformat(), "shown": len(found)},
+    )
+    return found
