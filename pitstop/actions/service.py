@@ -147,7 +147,7 @@ async def create(
     meeting, item = await agenda.visible_item(conn, actor, meeting_id, item_id, origin, viewed=False)
     if meeting.state not in AGREEING_STATES:
         raise Invalid({"description": "Actions are agreed once the meeting has started"})
-    if await minutes.locked(conn, meeting.id):
+    if await minutes.record_closed(conn, meeting.id):
         raise Invalid({"description": minutes.RECORD_CLOSED})
     if item.state not in (ItemState.OPEN, ItemState.DISCUSSED):
         raise Invalid({"description": "This item is no longer on the agenda"})

@@ -102,7 +102,9 @@ async def record(
     meeting, item = await agenda.visible_item(conn, actor, meeting_id, item_id, origin, viewed=False)
     if meeting.state not in DECIDING_STATES:
         raise Invalid({"rationale": "Decisions are recorded once the meeting has started"})
-    if await minutes.locked(conn, meeting.id):
+    if form.defer:  # the deferral locks the meeting's row FOR UPDATE: before the decision's event, not after
+        await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR UPDATE", meeting.id)
+    if await minutes.record_closed(conn, meeting.id):
         raise Invalid({"rationale": minutes.RECORD_CLOSED})
     if item.state not in (ItemState.OPEN, ItemState.DISCUSSED):
         raise Invalid({"rationale": "This item is no longer on the agenda"})

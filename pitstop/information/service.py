@@ -169,7 +169,7 @@ async def _recordable(
         raise Invalid({"knowledge": "Information can be recorded once the agenda is published"})
     if not await meetings.invited(conn, meeting.id, actor.agency_id):
         raise Forbidden("agency not invited")
-    if await minutes.locked(conn, meeting.id):
+    if await minutes.record_closed(conn, meeting.id):
         raise Invalid({"knowledge": minutes.RECORD_CLOSED})
     if item is not None and item.state not in ON_AGENDA:
         raise Invalid({"knowledge": "This item is no longer on the agenda"})

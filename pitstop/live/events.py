@@ -63,7 +63,11 @@ async def publish(
 
     A meeting's events are written one transaction at a time (a lock held to commit): an id is drawn at
     insert but seen at commit, so two saves at once could otherwise commit 11 before 10, and a stream
-    that had read 11 would never ask for 10. In turn, a meeting's ids become visible in order."""
+    that had read 11 would never ask for 10. In turn, a meeting's ids become visible in order. A caller
+    must not lock the meeting's row FOR UPDATE after publishing (take it before)."""
+    # The meeting's row first, as every path that locks it FOR UPDATE has (the event's foreign key would
+    # take it anyway, after the event lock: the other order, and a deadlock with the chair's Next).
+    await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR KEY SHARE", meeting_id)
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext('pitstop.meeting_event'), ($1::bigint % 2147483647)::int)",
         meeting_id,

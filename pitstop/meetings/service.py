@@ -40,6 +40,7 @@ from pitstop.meetings.models import (
     SeriesIn,
 )
 from pitstop.meetings.schedule import LONDON, Times, meeting_days, times
+from pitstop.minutes import queries as minutes_queries
 
 log = logging.getLogger(__name__)
 
@@ -602,6 +603,8 @@ async def _recordable(conn: asyncpg.Connection, actor: Identity, meeting_id: int
         raise Invalid({"attendance": "Only the meeting's minute-taker or chair records attendance"})
     if found.state not in (MeetingState.AGENDA_PUBLISHED, MeetingState.IN_PROGRESS, MeetingState.HELD):
         raise Invalid({"attendance": "Attendance is recorded once the agenda is published"})
+    if await minutes_queries.locked(conn, found.id):  # the meeting's row is ours (FOR UPDATE): no approval under way
+        raise Invalid({"attendance": minutes_queries.RECORD_CLOSED})
     return found
 
 

@@ -48,6 +48,14 @@ async def locked(conn: asyncpg.Connection, meeting_id: int) -> bool:
     )
 
 
+async def record_closed(conn: asyncpg.Connection, meeting_id: int) -> bool:
+    """`locked`, for a writer: it first holds the meeting's row (KEY SHARE, which approval's FOR UPDATE
+    waits for, and which waits for an approval under way), so a save never lands in a record that an
+    approval committed meanwhile, and an approval never misses a save that got in first."""
+    await conn.execute("SELECT 1 FROM meeting WHERE id = $1 FOR KEY SHARE", meeting_id)
+    return await locked(conn, meeting_id)
+
+
 async def snapshot(conn: asyncpg.Connection, meeting_id: int, version: int) -> Any:
     return await conn.fetchval(
         "SELECT snapshot FROM minutes WHERE meeting_id = $1 AND version = $2 AND state = 'approved'",

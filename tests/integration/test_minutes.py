@@ -110,6 +110,9 @@ async def test_approval_locks_the_minutes_closes_the_record_and_tells_the_agenci
         await decide(app_conn, m, m.items[1])
     with pytest.raises(Invalid):
         await agree(app_conn, m, "care")
+    with pytest.raises(Invalid) as attendance:  # attendance and observers are in the minutes too
+        await meetings.record_attendance(app_conn, actor=m.coordinator, meeting_id=m.id, rows=[], origin=CLI)
+    assert attendance.value.errors == {"attendance": RECORD_CLOSED}
 
     # Each invited agency's representatives: a link, no case data, no attachment.
     mail = await owner.fetch(
@@ -130,6 +133,11 @@ async def test_approval_locks_the_minutes_closes_the_record_and_tells_the_agenci
         )
         == 1
     )
+    # What was approved is kept as approved, even against a direct change in the database.
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+        await owner.execute("UPDATE minutes SET snapshot = '{}'::jsonb WHERE meeting_id = $1", m.id)
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+        await owner.execute("DELETE FROM minutes WHERE meeting_id = $1", m.id)
 
 
 async def test_a_correction_is_a_new_version_and_every_version_downloads_as_approved(
