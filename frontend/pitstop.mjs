@@ -180,7 +180,9 @@ function formsChanged () {
     if (field.type === 'checkbox' || field.type === 'radio') {
       if (field.checked !== field.defaultChecked) return true
     } else if (field.tagName === 'SELECT') {
-      for (const option of field.options) if (option.selected !== option.defaultSelected) return true
+      // With no option marked selected, a browser shows the first: that is the select untouched.
+      const marked = Array.from(field.options).findIndex((option) => option.defaultSelected)
+      if (field.selectedIndex !== Math.max(marked, 0)) return true
     } else if (field.value !== field.defaultValue) {
       return true
     }

@@ -7,6 +7,8 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from pitstop.accounts.models import Role
+from tests import factories
 from tests.browser.accessibility import no_axe_violations
 from tests.browser.test_calendar_subscription import sign_in
 from tests.integration.test_agency_information import published_meeting
@@ -49,9 +51,13 @@ async def test_the_chair_moves_on_and_attendees_on_the_item_follow_unless_typing
 ) -> None:
     m = await published_meeting(owner, owner)
     first, second = (f"{live_server}/meetings/{m.id}/items/{i}" for i in m.items)
-    # Police and health wait on the first item before the meeting starts; health starts typing.
-    contexts = [await browser.new_context() for _ in range(2)]
-    police, health = [await c.new_page() for c in contexts]
+    # A second coordinator (say the minute-taker: their page has the action form's empty select) and police
+    # and health wait on the first item before the meeting starts; health starts typing.
+    taker = await factories.user(
+        owner, m.world.partnerships["north"].id, m.agencies["care"], Role.COORDINATOR, email="taker@north.example"
+    )
+    contexts = [await browser.new_context() for _ in range(3)]
+    police, health, minute_taker = [await c.new_page() for c in contexts]
     for who, user in ((police, m.police), (health, m.health)):
         await sign_in(who, live_server, user.email)
         await who.goto(first)
@@ -66,10 +72,16 @@ async def test_the_chair_moves_on_and_attendees_on_the_item_follow_unless_typing
     for who in (police, health):  # started: their bars say so without a reload
         await expect(who.locator("#now")).to_contain_text("This item is being discussed", timeout=2_000)
     await health.get_by_label("Summary").fill("Half-typed: health visitor's note")
+    # The minute-taker joins once it has started: their page has the forms to agree actions (an empty select).
+    await sign_in(minute_taker, live_server, taker.email)
+    await minute_taker.goto(f"{live_server}/meetings/{m.id}/now")
+    await expect(minute_taker).to_have_url(first)
+    await expect(minute_taker.get_by_label("Owning agency")).to_have_value("")
 
     await page.get_by_role("button", name="Next: item 2 of 2").click()
     await expect(page).to_have_url(second)
     await expect(police).to_have_url(second, timeout=3_000)  # followed the meeting
+    await expect(minute_taker).to_have_url(second, timeout=3_000)
     await expect(police.locator("#now")).to_contain_text("This item is being discussed: item 2 of 2.")
     # Health was typing: it stays, its text kept, and the bar links to where the meeting is.
     await expect(health.locator("#now")).to_contain_text("The meeting is discussing item 2 of 2", timeout=2_000)
