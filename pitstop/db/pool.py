@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -69,6 +70,13 @@ class Database:
         Used as a generator dependency: Litestar runs the code after ``yield`` once the response
         is built and before it is sent, so every accepted write is committed before we answer.
         """
+        async with self.unit(context) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def unit(self, context: RequestContext) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction for a request, committed when the block ends cleanly: for a handler that must
+        not hold a connection throughout (drawing a document in between, say)."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 """SELECT set_config('pitstop.request_id', $1, true),

@@ -432,7 +432,8 @@ def _review(writer: _Writer, review: Sequence[Action]) -> None:
 
 def _case(writer: _Writer, case: Case, copy_for: str | None) -> None:
     references = _references(case)
-    writer.heading(f"Item {case.number}: {references}" if references else f"Item {case.number}", 2)
+    name = f"For information {case.number}" if case.for_information else f"Item {case.number}"
+    writer.heading(f"{name}: {references}" if references else name, 2)
     if case.for_information:
         writer.para("For information: routed to the allocated worker.")
     writer.para(_when(case.incident_at) if case.incident_at else "Not recorded", "Incident: ")

@@ -19,7 +19,7 @@ from pitstop.meetings import service as meetings
 from pitstop.meetings.schedule import LONDON, local_day
 from pitstop.minutes.service import approval_due
 
-LIMIT = 500
+LIMIT = 500  # rows shown; the page and the API say "the newest 500" when there are that many
 
 
 class Row(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,12 +58,14 @@ async def listing(
             WHERE m.partnership_id = $1 AND m.state = 'held'
               AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
             GROUP BY m.id, s.name
-            ORDER BY m.starts_at DESC, m.id DESC
-            LIMIT $4""",
+           HAVING ($4::text IS NULL
+                   OR ($4 = 'draft') = (max(n.version) FILTER (WHERE n.state = 'approved') IS NULL
+                                        OR bool_or(n.state = 'draft')))
+            ORDER BY m.starts_at DESC, m.id DESC""",
         actor.partnership_id,
         datetime.combine(first, datetime.min.time(), LONDON),
         datetime.combine(last + timedelta(days=1), datetime.min.time(), LONDON),
-        LIMIT,
+        state,
     )
     working = await calendar.load_calendar(conn, actor.partnership_id)
     closed = await meetings.closed_days(conn, actor.partnership_id, first, last + timedelta(days=31))
@@ -78,13 +80,11 @@ async def listing(
             overdue=row["approved"] is None and today > due,
             late=approved_at is not None and approved_at.astimezone(LONDON).date() > due,
         )
-        if state == "draft" and item.draft is None and item.approved is not None:
-            continue
-        if state == "approved" and (item.approved is None or item.draft is not None):
-            continue
         if overdue and not item.overdue:
             continue
         found.append(item)
+        if len(found) == LIMIT:  # the newest; the filters above ran first, so none of these is left out
+            break
     await audit.record(
         conn,
         AuditAction.MINUTES_VIEWED,

@@ -64,7 +64,9 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
 class Action(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     police_reference: str
-    item_number: int | None  # the case's number in these minutes; None for one agreed at another meeting
+    # The item's number in these minutes (items for discussion); None for one agreed at another meeting or
+    # on an item for information (its police reference names it).
+    item_number: int | None
     description: str
     owner_agency_id: int
     owner_agency_name: str

@@ -23,7 +23,7 @@ from pitstop.minutes import listing, service
 from pitstop.minutes.controllers import DEFAULT_WEEKS, MAX_DAYS
 from pitstop.notifications.pages import parse_iso_day
 from pitstop.web.auth import current_identity, origin_of, requires
-from pitstop.web.dependencies import Connection, RecordId
+from pitstop.web.dependencies import Connection, RecordId, request_context
 
 VIEW = requires(policy.Permission.VIEW_MEETINGS)
 APPROVE = requires(policy.Permission.APPROVE_MINUTES)
@@ -33,29 +33,28 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 @get("/meetings/{meeting_id:int}/minutes.docx", guards=[VIEW], tags=["minutes"], summary="The minutes (Word)")
 async def download(
     request: Request[Any, Any, Any],
-    conn: Connection,
     meeting_id: RecordId,
     version: Annotated[
         int | None, QueryParameter(name="version", ge=1, le=10_000, description="An earlier version")
     ] = None,
     agency: Annotated[int | None, QueryParameter(name="agency", ge=1, description="An agency's copy")] = None,
 ) -> Response[bytes]:
-    found = await service.document(
-        conn,
-        actor=current_identity(request),
-        meeting_id=meeting_id,
-        version=version,
-        agency_id=agency,
-        origin=origin_of(request.scope),
-        render=request.app.state.minutes_renderer.render,
-    )
+    """Read in one transaction, drawn in a worker process holding no database connection (a burst of
+    downloads after an approval must not take the whole pool), and logged as a share in a second
+    transaction committed before the file is sent."""
+    db, context = request.app.state.db, request_context(request)
+    actor, origin = current_identity(request), origin_of(request.scope)
+    async with db.unit(context) as conn:
+        prepared = await service.prepare_document(
+            conn, actor=actor, meeting_id=meeting_id, version=version, agency_id=agency
+        )
+    content = await request.app.state.minutes_renderer.render(prepared.snapshot)
+    async with db.unit(context) as conn:
+        await service.disclose(conn, prepared, actor=actor, origin=origin)
     return Response(
-        content=found.content,
+        content=content,
         media_type=DOCX,
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.filename}"',
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Disposition": f'attachment; filename="{prepared.filename}"', "Cache-Control": "no-store"},
     )
 
 

@@ -186,6 +186,7 @@ async def correct(
         record_id=meeting.id,
         detail={"version": version + 1},
     )
+    await events.publish(conn, meeting.partnership_id, meeting.id, events.Kind.MEETING)  # open pages reopen
     return (await queries.versions(conn, meeting.id))[0]
 
 
@@ -236,18 +237,28 @@ def _filename(minutes: Minutes) -> str:
     return f"minutes-{day}-v{minutes.version}{whose}{draft}.docx"
 
 
-async def document(
+class Prepared(msgspec.Struct, frozen=True, kw_only=True):
+    """A download decided and its minutes read, ready to draw (without a database connection)."""
+
+    partnership_id: int
+    meeting_id: int
+    version: int
+    state: MinutesState
+    copy_agency_id: int | None
+    snapshot: bytes  # msgspec JSON of the Minutes, as the worker takes it
+    filename: str
+
+
+async def prepare_document(
     conn: asyncpg.Connection,
     *,
     actor: Identity,
     meeting_id: int,
     version: int | None,
     agency_id: int | None,
-    origin: audit.Origin,
-    render: Render,
-) -> Document:
-    """The minutes this user may have, as a Word document, logged as a share. `version` None: the newest
-    they may have; `agency_id`: an agency's copy (coordinators and managers; others get their own)."""
+) -> Prepared:
+    """Which minutes this user may have, read: `version` None, the newest they may have; `agency_id`, an
+    agency's copy (coordinators and managers; anyone else gets their own agency's)."""
     policy.require(actor, policy.Permission.VIEW_MEETINGS)
     meeting = await _held(conn, actor, meeting_id)
     everything = agenda.sees_everything(actor)
@@ -284,14 +295,26 @@ async def document(
         raise NotFound("minutes")
     if copy_for is not None:
         minutes = copies.for_agency(minutes, copy_for, invited[copy_for])
-    content = await render(msgspec.json.encode(minutes))
-    await queries.disclose(
-        conn,
+    return Prepared(
         partnership_id=meeting.partnership_id,
         meeting_id=meeting.id,
         version=version,
         state=minutes.state,
         copy_agency_id=copy_for,
+        snapshot=msgspec.json.encode(minutes),
+        filename=_filename(minutes),
+    )
+
+
+async def disclose(conn: asyncpg.Connection, prepared: Prepared, *, actor: Identity, origin: audit.Origin) -> None:
+    """A download is a share: one row in the disclosure log, one in the audit trail."""
+    await queries.disclose(
+        conn,
+        partnership_id=prepared.partnership_id,
+        meeting_id=prepared.meeting_id,
+        version=prepared.version,
+        state=prepared.state,
+        copy_agency_id=prepared.copy_agency_id,
         user_id=actor.user_id,
         token_id=int(actor.credential) if actor.method is AuthMethod.TOKEN else None,
         user_agency_id=actor.agency_id,
@@ -303,7 +326,23 @@ async def document(
         actor=actor,
         origin=origin,
         record_type="meeting",
-        record_id=meeting.id,
-        detail={"version": version, "state": minutes.state.value, "copy_agency_id": copy_for},
+        record_id=prepared.meeting_id,
+        detail={"version": prepared.version, "state": prepared.state.value, "copy_agency_id": prepared.copy_agency_id},
     )
-    return Document(content=content, filename=_filename(minutes))
+
+
+async def document(
+    conn: asyncpg.Connection,
+    *,
+    actor: Identity,
+    meeting_id: int,
+    version: int | None,
+    agency_id: int | None,
+    origin: audit.Origin,
+    render: Render,
+) -> Document:
+    """Prepare, draw and disclose on one connection (the download route releases it while drawing)."""
+    prepared = await prepare_document(conn, actor=actor, meeting_id=meeting_id, version=version, agency_id=agency_id)
+    content = await render(prepared.snapshot)
+    await disclose(conn, prepared, actor=actor, origin=origin)
+    return Document(content=content, filename=prepared.filename)

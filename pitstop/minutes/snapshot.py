@@ -14,7 +14,7 @@ from pitstop.actions import queries as action_queries
 from pitstop.actions.models import STATUS_LABELS
 from pitstop.actions.models import Action as RecordedAction
 from pitstop.agenda import service as agenda
-from pitstop.agenda.models import Agenda, AgendaItem, ItemState
+from pitstop.agenda.models import Agenda, AgendaItem, ItemList, ItemState
 from pitstop.decisions import queries as decision_queries
 from pitstop.decisions import service as decisions
 from pitstop.decisions.models import MARAC_CRITERIA
@@ -89,10 +89,14 @@ async def minutes_of(
     recorded = await agenda.as_recorded(conn, meeting)
     decided = {d.agenda_item_id: d for d in await decision_queries.decisions(conn, [i.id for i in _all(recorded)])}
     # Items discussed, and those the meeting itself deferred (with its decision); not those taken off before.
-    discussed = [i for i in recorded.items if i.state in (ItemState.OPEN, ItemState.DISCUSSED)]
     deferred = [i for i in recorded.off_agenda if i.state is ItemState.DEFERRED and i.id in decided]
-    ordered = sorted(discussed + deferred, key=lambda i: (i.position, i.id)) + list(recorded.information)
-    numbers = {item.id: n for n, item in enumerate(ordered, 1)}
+    in_order = sorted([*recorded.items, *recorded.information, *deferred], key=lambda i: (i.position, i.id))
+    discussed = [i for i in in_order if i.section is ItemList.DISCUSSION]
+    noted = [i for i in in_order if i.section is ItemList.INFORMATION]
+    ordered = discussed + noted
+    # Numbered as the agenda numbers them: items for discussion, then those for information, each from 1.
+    numbers = {i.id: n for n, i in enumerate(discussed, 1)} | {i.id: n for n, i in enumerate(noted, 1)}
+    discussion_numbers = {i.id: n for n, i in enumerate(discussed, 1)}
     outcome_labels = await decisions.outcome_labels(conn, meeting.partnership_id)
     attendance = list(await meeting_queries.attendance(conn, meeting.id))
     names = {a.agency_id: a.agency_name for a in attendance}
@@ -111,7 +115,7 @@ async def minutes_of(
         cases.append(
             models.Case(
                 number=numbers[item.id],
-                for_information=item in recorded.information,
+                for_information=item.section is ItemList.INFORMATION,
                 police_references=[n.police_reference for n in item.notifications],
                 incident_at=min((n.incident_at for n in item.notifications if n.incident_at), default=None),
                 grade=LABELS["grade"].get(item.grade, item.grade),
@@ -148,7 +152,7 @@ async def minutes_of(
                     dissents=[models.Dissent(agency_name=d.agency_name, reason=d.reason) for d in decision.dissents],
                     recorded_by_name=decision.recorded_by_name,
                 ),
-                actions=[_action(a, numbers) for a in agreed if a.agenda_item_id == item.id],
+                actions=[_action(a, discussion_numbers) for a in agreed if a.agenda_item_id == item.id],
             )
         )
     review = await action_queries.for_review(conn, meeting.partnership_id, meeting.id, meeting.starts_at, None)

@@ -16,17 +16,21 @@ from pitstop.db.rows import MAX_ID
 from pitstop.web.middleware import request_id_of
 
 
-async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
-    """One transaction per request, committed before the response is sent."""
-    db: Database = state.db
+def request_context(request: Request[Any, Any, Any]) -> RequestContext:
+    """Who is asking, for the transaction's settings."""
     identity = request.scope.get("user")
-    context = RequestContext(
+    return RequestContext(
         request_id=request_id_of(request.scope) or "",
         user_id=identity.user_id if identity else None,
         agency_id=identity.agency_id if identity else None,
         partnership_id=identity.partnership_id if identity else None,
     )
-    async for conn in db.transaction(context):
+
+
+async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction per request, committed before the response is sent."""
+    db: Database = state.db
+    async for conn in db.transaction(request_context(request)):
         yield conn
 
 

@@ -160,7 +160,7 @@ CASES = [
         actions=TWO_ACTIONS,
     ),
     Case(
-        number=3,
+        number=1,  # items for information are numbered apart, as the agenda numbers them
         for_information=True,
         police_references=["NF-26-0110"],
         incident_at=datetime(2026, 6, 9, 12, 0, tzinfo=UTC),
@@ -412,7 +412,7 @@ def test_headings_are_real_headings_in_order(draft: Read) -> None:
         ("Heading2", "Item 2: NF-26-0105"),
         *per_item,
         ("Heading1", "Items for information"),
-        ("Heading2", "Item 3: NF-26-0110"),
+        ("Heading2", "For information 1: NF-26-0110"),
         *per_item,
         ("Heading1", "All actions agreed at this meeting"),
         ("Heading1", "Distribution"),
@@ -554,7 +554,7 @@ def test_a_deferred_item_with_a_regrade_and_its_carried_note(draft: Read) -> Non
 
 
 def test_an_item_for_information_without_decision_or_actions(draft: Read) -> None:
-    item = draft.under("Item 3: NF-26-0110")
+    item = draft.under("For information 1: NF-26-0110")
     assert item[0] == "For information: routed to the allocated worker."
     assert item[item.index("Decision") + 1] == "No decision recorded."
     assert item[item.index("Actions") + 1] == "No actions."
