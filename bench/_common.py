@@ -464,6 +464,50 @@ async def hammer(
     return result
 
 
+async def probe(
+    label: str, port: int, path: str, *, count: int, pause: float, seconds: float, stop: asyncio.Event | None = None
+) -> Round:
+    """GET path on one keep-alive connection, one request at a time, `pause` seconds after each answer: a probe,
+    not a load (what a lone request waits for while the server does other work). Until `count` were answered,
+    `seconds` have passed or `stop` is set. Every answer must be 200; a broken connection or an answer not in
+    ROUND_GRACE_SECONDS is an error, and the connection is replaced. Latency: first byte sent to last byte read.
+    """
+    result = Round(label=label)
+    request = get_request(port, path)
+    conn: Connection | None = None
+    started = time.perf_counter()
+    deadline = started + seconds
+    try:
+        while result.requests < count and time.perf_counter() < deadline and not (stop and stop.is_set()):
+            try:
+                if conn is None:
+                    conn = await asyncio.wait_for(Connection.open(port), 5)
+                began = time.perf_counter()
+                async with asyncio.timeout(ROUND_GRACE_SECONDS):
+                    status, body, close = await conn.exchange(request)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError,
+                    ValueError) as exc:  # fmt: skip
+                result.error(f"{type(exc).__name__}: {exc}"[:200])
+                if conn is not None:
+                    conn.close()
+                conn = None
+                await asyncio.sleep(0.01)  # a server that refuses connections is not to be spun on
+                continue
+            result.latencies.append(time.perf_counter() - began)
+            result.requests += 1
+            if status != 200:
+                result.error(f"status {status}: {body[:200]!r}")
+            if close:
+                conn.close()
+                conn = None
+            await asyncio.sleep(pause)
+    finally:
+        result.seconds = time.perf_counter() - started
+        if conn is not None:
+            conn.close()
+    return result
+
+
 @dataclass(frozen=True)
 class Side:
     """One server in an A/B comparison."""

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "agenda": "bench.agenda",
     "records": "bench.records",
     "live": "bench.live",
+    "minutes": "bench.minutes",
 }
 # The whole run stops itself after this long, whatever happens.
 RUN_TIMEOUT_SECONDS = 600.0
