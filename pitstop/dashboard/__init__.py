@@ -1,0 +1,1 @@
+"""The managers' dashboard: timeliness, volumes, outcomes and actions, as figures with no personal data."""
