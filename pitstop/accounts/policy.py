@@ -53,6 +53,8 @@ class Permission(StrEnum):
     APPROVE_MINUTES = "approve_minutes"
     # The minutes across meetings: state, deadlines, downloads (coordinators and managers).
     LIST_MINUTES = "list_minutes"
+    # The dashboard: every figure (coordinators and managers); an agency's own action figures (members).
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_MEETINGS,
             Permission.VIEW_ACTIONS,
             Permission.LIST_MINUTES,
+            Permission.VIEW_DASHBOARD,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -101,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_OUTCOMES,
             Permission.APPROVE_MINUTES,
             Permission.LIST_MINUTES,
+            Permission.VIEW_DASHBOARD,
         }
     ),
     Role.AGENCY_MEMBER: frozenset(
@@ -109,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_INFORMATION,
             Permission.VIEW_ACTIONS,
             Permission.COMPLETE_ACTIONS,
+            Permission.VIEW_DASHBOARD,
         }
     ),
 }

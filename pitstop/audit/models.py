@@ -89,6 +89,7 @@ class AuditAction(StrEnum):
     MINUTES_CORRECTION_OPENED = "minutes_correction_opened"
     MINUTES_DOWNLOADED = "minutes_downloaded"  # also in the disclosure log (minutes_disclosure)
     MINUTES_VIEWED = "minutes_viewed"  # the minutes list
+    DASHBOARD_VIEWED = "dashboard_viewed"  # counts only, but a view like any other
     ACTION_CREATED = "action_created"
     ACTION_VIEWED = "action_viewed"
     ACTIONS_LISTED = "actions_listed"

@@ -14,7 +14,9 @@ import asyncpg
 import msgspec
 
 from pitstop.db.rows import to_structs
+from pitstop.decisions.models import MARAC_OUTCOME
 from pitstop.meetings.schedule import LONDON
+from pitstop.people import queries as people
 
 
 class Scope(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,3 +151,164 @@ async def durations(conn: asyncpg.Connection, scope: Scope) -> Durations:
         to_discussion=(row["m50"], row["m90"], row["mn"]),
         to_decision=(row["d50"], row["d90"], row["dn"]),
     )
+
+
+# ---- flow and volumes ---------------------------------------------------------------------------
+
+
+class DayCount(msgspec.Struct, frozen=True, kw_only=True):
+    day: date  # London
+    grade: str
+    count: int
+
+
+class Volumes(msgspec.Struct, frozen=True, kw_only=True):
+    notifications: int
+    children: int  # children named in them (a child linked across incidents counts once)
+    potential_escalation: int  # marked by the partnership's repeat-incident rule, as the queue marks them
+    for_information: int  # open cases routed to the allocated worker (their latest screening)
+    no_further_action: int
+    per_day: list[DayCount]
+
+
+class OutcomeCount(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    label: str
+    count: int
+
+
+class Outcomes(msgspec.Struct, frozen=True, kw_only=True):
+    decisions: int  # on items holding notifications in scope
+    marac_referrals: int
+    deferred: int
+    outcomes: list[OutcomeCount]  # the partnership's list, in its order (none decided: 0)
+
+
+async def volumes(conn: asyncpg.Connection, scope: Scope) -> Volumes:
+    """How many came in, per day and grade, and what they held."""
+    per_day = await conn.fetch(
+        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
+        + """
+        SELECT (n.received_at AT TIME ZONE 'Europe/London')::date AS day, n.grade, count(*) AS count
+          FROM n WHERE $4::text IS NULL OR n.grade = $4
+         GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['high', 'medium', 'standard'], n.grade)""",
+        *_args(scope),
+    )
+    row = await conn.fetchrow(
+        _IN_SCOPE  # noqa: S608 - constant SQL (the escalation rule is the queue's), values are parameters
+        + f""",
+        chosen AS (SELECT n.id FROM n WHERE $4::text IS NULL OR n.grade = $4)
+        SELECT (SELECT count(*) FROM chosen) AS notifications,
+               (SELECT count(DISTINCT coalesce('p' || p.person_id, 'r' || p.id))
+                  FROM notification_person p JOIN chosen c ON c.id = p.notification_id
+                 WHERE p.role = 'child') AS children,
+               (SELECT count(*) FROM notification x JOIN chosen c ON c.id = x.id, {people.rule_sql("$1")} AS rule
+                 WHERE {people.escalation_sql("x", "rule.threshold", "rule.window_months")}) AS potential_escalation,
+               (SELECT count(*) FILTER (WHERE s.route = 'allocated_worker') FROM chosen c
+                  JOIN LATERAL (SELECT route FROM screening l WHERE l.notification_id = c.id
+                                 ORDER BY l.id DESC LIMIT 1) s ON true) AS for_information,
+               (SELECT count(*) FILTER (WHERE s.route = 'no_further_action') FROM chosen c
+                  JOIN LATERAL (SELECT route FROM screening l WHERE l.notification_id = c.id
+                                 ORDER BY l.id DESC LIMIT 1) s ON true) AS no_further_action""",  # noqa: S608
+        *_args(scope),
+    )
+    return Volumes(**dict(row), per_day=to_structs(per_day, DayCount))
+
+
+async def outcomes(conn: asyncpg.Connection, scope: Scope) -> Outcomes:
+    """The decisions on the items that held notifications in scope: each outcome, MARAC referrals, deferrals."""
+    rows = await conn.fetch(
+        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
+        + """,
+        decided AS (
+          SELECT DISTINCT d.id, d.outcomes, d.deferred
+            FROM n JOIN agenda_entry e ON e.notification_id = n.id AND NOT e.withdrawn
+            JOIN decision d ON d.agenda_item_id = e.agenda_item_id
+           WHERE $4::text IS NULL OR n.grade = $4
+        )
+        SELECT t.code, t.label, count(x.id) AS count,
+               (SELECT count(*) FROM decided) AS decisions,
+               (SELECT count(*) FROM decided WHERE deferred) AS deferred
+          FROM outcome_type t LEFT JOIN decided x ON t.code = ANY (x.outcomes)
+         WHERE t.partnership_id = $1
+         GROUP BY t.code, t.label, t.position ORDER BY t.position, t.code""",
+        *_args(scope),
+    )
+    counts = [OutcomeCount(code=r["code"], label=r["label"], count=r["count"]) for r in rows]
+    return Outcomes(
+        decisions=rows[0]["decisions"] if rows else 0,
+        deferred=rows[0]["deferred"] if rows else 0,
+        marac_referrals=next((c.count for c in counts if c.code == MARAC_OUTCOME), 0),
+        outcomes=counts,
+    )
+
+
+# ---- agencies -----------------------------------------------------------------------------------
+
+
+class AgencyAttendance(msgspec.Struct, frozen=True, kw_only=True):
+    agency_id: int
+    agency_name: str
+    meetings: int  # held meetings it was invited to
+    present: int
+    apologies: int
+    absent: int
+    information_sent: int  # meetings it sent information to in advance
+
+
+class AgencyActions(msgspec.Struct, frozen=True, kw_only=True):
+    agency_id: int
+    agency_name: str
+    agreed: int
+    open: int
+    overdue: int  # open and past due now
+    done_on_time: int
+    done_late: int
+    not_done: int  # not done by the agency
+    not_possible: int  # not possible because circumstances changed
+
+
+async def attendance(conn: asyncpg.Connection, scope: Scope, agency_id: int | None = None) -> list[AgencyAttendance]:
+    """Per agency, over the meetings held in the range (no grade: a meeting has many)."""
+    rows = await conn.fetch(
+        """SELECT a.id AS agency_id, a.name AS agency_name, count(*) AS meetings,
+                  count(*) FILTER (WHERE t.status = 'present') AS present,
+                  count(*) FILTER (WHERE t.status = 'apologies') AS apologies,
+                  count(*) FILTER (WHERE t.status = 'absent') AS absent,
+                  count(*) FILTER (WHERE t.information_sent) AS information_sent
+             FROM meeting m JOIN attendance t ON t.meeting_id = m.id JOIN agency a ON a.id = t.agency_id
+            WHERE m.partnership_id = $1 AND m.state = 'held'
+              AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
+              AND ($4::bigint IS NULL OR a.id = $4)
+            GROUP BY a.id, a.name ORDER BY a.name""",
+        scope.partnership_id,
+        scope.since,
+        scope.until,
+        agency_id,
+    )
+    return to_structs(rows, AgencyAttendance)
+
+
+async def actions(
+    conn: asyncpg.Connection, scope: Scope, now: datetime, agency_id: int | None = None
+) -> list[AgencyActions]:
+    """Per owning agency, the actions agreed at meetings in the range, as they stand now."""
+    rows = await conn.fetch(
+        """SELECT a.id AS agency_id, a.name AS agency_name, count(*) AS agreed,
+                  count(*) FILTER (WHERE x.status = 'open') AS open,
+                  count(*) FILTER (WHERE x.status = 'open' AND x.due_at < $5::timestamptz) AS overdue,
+                  count(*) FILTER (WHERE x.status = 'done' AND x.completed_at <= x.due_at) AS done_on_time,
+                  count(*) FILTER (WHERE x.status = 'done' AND x.completed_at > x.due_at) AS done_late,
+                  count(*) FILTER (WHERE x.status = 'not_done') AS not_done,
+                  count(*) FILTER (WHERE x.status = 'not_possible') AS not_possible
+             FROM action x JOIN meeting m ON m.id = x.meeting_id JOIN agency a ON a.id = x.owner_agency_id
+            WHERE x.partnership_id = $1 AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
+              AND ($4::bigint IS NULL OR a.id = $4)
+            GROUP BY a.id, a.name ORDER BY a.name""",
+        scope.partnership_id,
+        scope.since,
+        scope.until,
+        agency_id,
+        now,
+    )
+    return to_structs(rows, AgencyActions)

@@ -34,20 +34,11 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     late: bool
 
 
-async def listing(
-    conn: asyncpg.Connection,
-    actor: Identity,
-    origin: audit.Origin,
-    *,
-    first: date,
-    last: date,
-    state: str | None = None,  # "draft": waiting for approval (first or corrected); "approved": closed
-    overdue: bool = False,
+async def rows_in(
+    conn: asyncpg.Connection, partnership_id: int, first: date, last: date, state: str | None = None
 ) -> list[Row]:
-    """Held meetings from `first` to `last` (London days), newest first, with their minutes."""
-    policy.require(actor, policy.Permission.VIEW_MEETINGS)
-    if not agenda.sees_everything(actor):
-        raise Forbidden("the minutes across meetings are for coordinators and managers")
+    """Held meetings from `first` to `last` (London days), newest first, with their minutes' deadline and
+    whether it was met. Not audited: no case data (the dashboard counts them)."""
     rows = await conn.fetch(
         """SELECT m.id AS meeting_id, m.starts_at, s.name AS series_name,
                   max(n.version) FILTER (WHERE n.state = 'approved') AS approved,
@@ -62,29 +53,46 @@ async def listing(
                    OR ($4 = 'draft') = (max(n.version) FILTER (WHERE n.state = 'approved') IS NULL
                                         OR bool_or(n.state = 'draft')))
             ORDER BY m.starts_at DESC, m.id DESC""",
-        actor.partnership_id,
+        partnership_id,
         datetime.combine(first, datetime.min.time(), LONDON),
         datetime.combine(last + timedelta(days=1), datetime.min.time(), LONDON),
         state,
     )
-    working = await calendar.load_calendar(conn, actor.partnership_id)
-    closed = await meetings.closed_days(conn, actor.partnership_id, first, last + timedelta(days=31))
+    working = await calendar.load_calendar(conn, partnership_id)
+    closed = await meetings.closed_days(conn, partnership_id, first, last + timedelta(days=31))
     today = datetime.now(LONDON).date()
     found = []
     for row in rows:
         due = approval_due(local_day(row["starts_at"]), working, closed)
         approved_at = row["first_approved_at"]
-        item = Row(
-            **dict(row),
-            due_on=due,
-            overdue=row["approved"] is None and today > due,
-            late=approved_at is not None and approved_at.astimezone(LONDON).date() > due,
+        found.append(
+            Row(
+                **dict(row),
+                due_on=due,
+                overdue=row["approved"] is None and today > due,
+                late=approved_at is not None and approved_at.astimezone(LONDON).date() > due,
+            )
         )
-        if overdue and not item.overdue:
-            continue
-        found.append(item)
-        if len(found) == LIMIT:  # the newest; the filters above ran first, so none of these is left out
-            break
+    return found
+
+
+async def listing(
+    conn: asyncpg.Connection,
+    actor: Identity,
+    origin: audit.Origin,
+    *,
+    first: date,
+    last: date,
+    state: str | None = None,  # "draft": waiting for approval (first or corrected); "approved": closed
+    overdue: bool = False,
+) -> list[Row]:
+    """Held meetings from `first` to `last` (London days), newest first, with their minutes. Audited."""
+    policy.require(actor, policy.Permission.VIEW_MEETINGS)
+    if not agenda.sees_everything(actor):
+        raise Forbidden("the minutes across meetings are for coordinators and managers")
+    rows = await rows_in(conn, actor.partnership_id, first, last, state)
+    # The newest LIMIT, after the overdue filter, so none that matches is left out for one that does not.
+    found = [r for r in rows if r.overdue or not overdue][:LIMIT]
     await audit.record(
         conn,
         AuditAction.MINUTES_VIEWED,

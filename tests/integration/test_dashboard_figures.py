@@ -13,9 +13,12 @@ import pytest
 
 from pitstop.calendar import service as calendar
 from pitstop.dashboard import figures
+from pitstop.dashboard import service as dashboard
+from pitstop.meetings.schedule import LONDON
 from pitstop.notifications import service as intake
 from pitstop.notifications.models import Source
 from tests import factories
+from tests.integration.test_minutes import held_meeting
 from tests.meeting_helpers import CRAIG, KELLY, body, london
 
 PLACE = "north"
@@ -26,6 +29,11 @@ async def world(owner: asyncpg.Connection) -> factories.World:
     return await factories.world(owner)
 
 
+def victim(reference: str) -> dict[str, str]:
+    """A victim of her own for each notification: no repeat incidents unless a test makes them."""
+    return {**KELLY, "family_name": "Marsh-" + reference.replace("/", "")}
+
+
 async def notification(
     conn: asyncpg.Connection, world: factories.World, reference: str, received: datetime, grade: str
 ) -> tuple[int, datetime]:
@@ -34,7 +42,7 @@ async def notification(
         conn,
         actor=None,
         partnership_id=world.partnerships[PLACE].id,
-        body=body(reference, KELLY, CRAIG, received_at=received, officer_grade=grade),
+        body=body(reference, victim(reference), CRAIG, received_at=received, officer_grade=grade),
         source=Source.API,
         origin=factories.CLI,
     )
@@ -116,3 +124,125 @@ async def test_screening_timeliness_by_week_and_grade_with_known_answers(
     assert abs(found.to_screening[1] - (hours[2] + 0.7 * (hours[3] - hours[2]))) < 1e-9
     assert found.to_discussion == (None, None, 0)  # none discussed yet
     assert found.to_decision == (None, None, 0)
+
+
+async def test_volumes_count_what_came_in_with_its_children_escalations_and_routes(
+    owner: asyncpg.Connection, world: factories.World
+) -> None:
+    partnership_id = world.partnerships[PLACE].id
+    monday, tuesday = london(date(2026, 11, 9), 10), london(date(2026, 11, 10), 23, 30)  # 23:30 is still Tuesday
+    child = {"role": "child", "family_name": "Marsh", "given_names": "Tyler", "date_of_birth": "2018-05-01"}
+    first, _ = await notification(owner, world, "VO/1", monday, "high")
+    second, _ = await notification(owner, world, "VO/2", tuesday, "standard")
+    made = await intake.receive(
+        owner,
+        actor=None,
+        partnership_id=partnership_id,
+        # The police count 4 earlier incidents: a potential escalation by the partnership's rule (3 in 12 months).
+        body=body("VO/3", victim("VO/3"), child, received_at=tuesday, officer_grade="medium", previous_incidents_12m=4),
+        source=Source.API,
+        origin=factories.CLI,
+    )
+    await screen(owner, world, first, "high", monday + timedelta(hours=1))
+    await owner.execute(
+        """INSERT INTO screening (partnership_id, notification_id, notification_version, grade, consent, route,
+                                  route_rationale, screened_by, screened_at)
+           VALUES ($1, $2, 1, 'standard', 'given', 'no_further_action', 'Invented', $3, $4),
+                  ($1, $5, 1, 'medium', 'given', 'allocated_worker', NULL, $3, $4)""",
+        partnership_id,
+        second,
+        world.users[f"{PLACE}.coordinator"].id,
+        tuesday + timedelta(hours=10),
+        made.notification.id,
+    )
+    scope = figures.Scope(partnership_id=partnership_id, first=date(2026, 11, 9), last=date(2026, 11, 15))
+    found = await figures.volumes(owner, scope)
+    assert (found.notifications, found.children, found.potential_escalation) == (3, 1, 1)
+    assert (found.for_information, found.no_further_action) == (1, 1)
+    assert [(d.day, d.grade, d.count) for d in found.per_day] == [
+        (date(2026, 11, 9), "high", 1),
+        (date(2026, 11, 10), "medium", 1),
+        (date(2026, 11, 10), "standard", 1),
+    ]
+    medium = await figures.volumes(owner, msgspec.structs.replace(scope, grade="medium"))
+    assert (medium.notifications, medium.children, medium.potential_escalation, medium.for_information) == (1, 1, 1, 1)
+    assert (await figures.volumes(owner, msgspec.structs.replace(scope, first=date(2026, 11, 10)))).notifications == 2
+
+
+async def test_outcomes_attendance_and_actions_per_agency(owner: asyncpg.Connection) -> None:
+    m = await held_meeting(owner, owner)  # decided: item 1 (section 47, a dissent); actions for health and police
+    partnership_id = m.world.partnerships[PLACE].id
+    day = m.starts_at.astimezone(LONDON).date()
+    scope = figures.Scope(partnership_id=partnership_id, first=day - timedelta(days=7), last=day)
+    decided = await figures.outcomes(owner, scope)
+    assert (decided.decisions, decided.marac_referrals, decided.deferred) == (1, 0, 0)
+    counted = {o.code: o.count for o in decided.outcomes}
+    assert counted["section_47"] == 1
+    assert sum(counted.values()) == 1  # every other outcome of the list, at 0
+    assert (await figures.outcomes(owner, msgspec.structs.replace(scope, grade="standard"))).decisions == 0
+
+    police, health, care = m.agencies["police"], m.agencies["health"], m.agencies["care"]
+    present = await owner.fetch("SELECT agency_id, version FROM attendance WHERE meeting_id = $1", m.id)
+    for row in present:  # as the minute-taker records it: police present with its information sent, health absent
+        status = {police: "present", health: "absent"}.get(row["agency_id"], "apologies")
+        await owner.execute(
+            "UPDATE attendance SET status = $3, information_sent = $4 WHERE meeting_id = $1 AND agency_id = $2",
+            m.id,
+            row["agency_id"],
+            status,
+            row["agency_id"] == police,
+        )
+    rows = {a.agency_id: a for a in await figures.attendance(owner, scope)}
+    assert set(rows) == {police, health, care}
+    assert (rows[police].meetings, rows[police].present, rows[police].information_sent) == (1, 1, 1)
+    assert (rows[health].absent, rows[care].apologies, rows[care].information_sent) == (1, 1, 0)
+
+    # The police's action done on time, health's closed as not possible; one more for health, overdue.
+    agreed = {r["owner_agency_id"]: r["id"] for r in await owner.fetch("SELECT id, owner_agency_id FROM action")}
+    await owner.execute(
+        "UPDATE action SET status = 'done', completed_at = due_at - interval '1 hour' WHERE id = $1", agreed[police]
+    )
+    await owner.execute(
+        "UPDATE action SET status = 'not_possible', completion_note = 'Moved away', completed_at = now() WHERE id = $1",
+        agreed[health],
+    )
+    await owner.execute(
+        """INSERT INTO action (partnership_id, agenda_item_id, meeting_id, description, owner_agency_id, due_at,
+                               created_by)
+           SELECT action.partnership_id, action.agenda_item_id, action.meeting_id, 'Second visit',
+                  action.owner_agency_id, meeting.starts_at + interval '1 day', action.created_by
+             FROM action JOIN meeting ON meeting.id = action.meeting_id WHERE action.id = $1""",
+        agreed[health],
+    )
+    later = m.starts_at + timedelta(days=3)
+    counted = {a.agency_id: a for a in await figures.actions(owner, scope, later)}
+    assert (counted[police].agreed, counted[police].done_on_time, counted[police].open) == (1, 1, 0)
+    assert (counted[health].agreed, counted[health].not_possible, counted[health].open, counted[health].overdue) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert counted[health].not_done == 0
+    assert [a.agency_id for a in await figures.actions(owner, scope, later, agency_id=health)] == [health]
+
+
+async def test_an_agency_member_sees_only_its_own_agency_s_action_figures(owner: asyncpg.Connection) -> None:
+    m = await held_meeting(owner, owner)
+    day = m.starts_at.astimezone(LONDON).date()
+    window = {"first": day - timedelta(days=7), "last": day, "grade": None, "origin": factories.CLI}
+    now = m.starts_at + timedelta(days=1)
+    everything = await dashboard.dashboard(owner, m.manager, now=now, **window)
+    assert not everything.own_agency_only
+    assert {a.agency_id for a in everything.actions} == {m.agencies["health"], m.agencies["police"]}
+    assert everything.volumes is not None
+    assert everything.volumes.notifications == 2
+    assert everything.minutes is not None
+    assert (everything.minutes.meetings, everything.minutes.waiting) == (1, 1)
+
+    own = await dashboard.dashboard(owner, m.health, now=now, **window)
+    assert own.own_agency_only
+    assert [a.agency_id for a in own.actions] == [m.agencies["health"]]
+    assert (own.screening, own.overdue, own.attendance) == ([], [], [])
+    assert (own.volumes, own.outcomes, own.durations, own.minutes) == (None, None, None, None)
+    assert await owner.fetchval("SELECT count(*) FROM audit_event WHERE action = 'dashboard_viewed'") == 2
