@@ -27,6 +27,7 @@ from pitstop.actions import pages as action_pages
 from pitstop.agenda import pages as agenda_pages
 from pitstop.audit import controllers as audit_pages
 from pitstop.calendar import controllers as calendar_pages
+from pitstop.dashboard import pages as dashboard_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
 from pitstop.db.pool import Database, create_pool
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *action_pages.ROUTES,
             *live_api.ROUTES,
             *live_pages.ROUTES,
+            *dashboard_pages.ROUTES,
             *minutes_api.ROUTES,
             *minutes_pages.ROUTES,
             static,

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 # GOV.UK colours, and a pattern for each series so that colour is not the only difference.
 COLOURS = ("#00703c", "#d4351c", "#f47738", "#1d70b8", "#505a5f", "#912b88")
 PATTERNS = ("", "diagonal", "dots", "", "diagonal", "dots")
+GRADE_COLOURS = ("#d4351c", "#f47738", "#00703c")  # high, medium, standard: as the grade tags
 
 
 class Series(msgspec.Struct, frozen=True):
@@ -40,7 +41,12 @@ def _defs(chart_id: str) -> str:
 
 
 def stacked_bars(
-    chart_id: str, title: str, description: str, series: Sequence[Series], groups: Sequence[Group]
+    chart_id: str,
+    title: str,
+    description: str,
+    series: Sequence[Series],
+    groups: Sequence[Group],
+    colours: Sequence[str] = COLOURS,
 ) -> Markup:
     """Vertical stacked bars, one per group, scaled to the tallest; a legend under the axis."""
     width, height, left, bottom, top = 640, 240, 40, 40, 10
@@ -50,7 +56,8 @@ def stacked_bars(
     bar = max(min(step * 0.7, 48), 4)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="pitstop-chart" id="{chart_id}">',
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="pitstop-chart" id="{chart_id}" '
+        'font-family="arial, sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>',
         _defs(chart_id),
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#0b0c0c"/>',
@@ -65,7 +72,7 @@ def stacked_bars(
                 continue
             h = plot_h * value / tallest
             y -= h
-            colour = COLOURS[k % len(COLOURS)]
+            colour = colours[k % len(colours)]
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}"/>')
             if PATTERNS[k % len(PATTERNS)]:
                 pattern = f"url(#{chart_id}-{PATTERNS[k % len(PATTERNS)]})"
@@ -77,7 +84,7 @@ def stacked_bars(
             )
     x = left
     for k, item in enumerate(series):
-        colour = COLOURS[k % len(COLOURS)]
+        colour = colours[k % len(colours)]
         parts.append(f'<rect x="{x}" y="{height + 8}" width="12" height="12" fill="{colour}"/>')
         if PATTERNS[k % len(PATTERNS)]:
             parts.append(

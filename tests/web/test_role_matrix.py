@@ -144,6 +144,9 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/meetings/{meeting_id}/minutes/approve"): COORDINATOR,
     ("POST", "/meetings/{meeting_id}/minutes/correct"): COORDINATOR,
     ("GET", "/minutes"): NOTIFICATION_READERS,  # coordinators and managers
+    ("GET", "/dashboard"): MEETING_READERS,  # agency members: their own agency's action figures
+    ("GET", "/dashboard/figures"): MEETING_READERS,
+    ("GET", "/dashboard.csv"): MEETING_READERS,
     ("GET", "/api/v1/minutes"): NOTIFICATION_READERS,
     ("GET", "/api/v1/meetings/{meeting_id}/minutes"): MEETING_READERS,
     ("POST", "/api/v1/meetings/{meeting_id}/minutes/approval"): COORDINATOR,
