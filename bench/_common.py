@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import psutil
 
 from pitstop.db import embedded, migrate
@@ -671,3 +672,35 @@ def scratch_directory(keep: bool = False) -> Iterator[Path]:
             print(f"kept {path}")
         else:
             shutil.rmtree(path, ignore_errors=True)
+
+
+async def load_in_chunks(
+    conns: Sequence[asyncpg.Connection],
+    sql: str,
+    first: int,
+    upto: int,
+    chunk: int,
+    args: Callable[[int, int], tuple[object, ...]],
+) -> None:
+    """One set-based INSERT run over [first, upto) in chunks, each connection taking the next chunk until
+    none is left: a load that keeps every core busy. `args(lo, hi)` gives a chunk's parameters."""
+    chunks = [(lo, min(lo + chunk, upto)) for lo in range(first, upto, chunk)]
+
+    async def loader(conn: asyncpg.Connection) -> None:
+        while chunks:
+            lo, hi = chunks.pop(0)
+            await conn.execute(sql, *args(lo, hi))
+
+    await asyncio.gather(*(loader(conn) for conn in conns))
+
+
+async def vacuum_analyze(conns: Sequence[asyncpg.Connection], tables: Sequence[str]) -> None:
+    """VACUUM (ANALYZE) the loaded tables, shared out over the connections, then a checkpoint, so that what
+    is measured next reads planned, settled tables."""
+
+    async def vacuum(conn: asyncpg.Connection, mine: Sequence[str]) -> None:
+        for table in mine:
+            await conn.execute(f"VACUUM (ANALYZE) {table}")
+
+    await asyncio.gather(*(vacuum(conn, tables[i :: len(conns)]) for i, conn in enumerate(conns)))
+    await conns[0].execute("CHECKPOINT")

@@ -60,7 +60,16 @@ from typing import Any
 import asyncpg
 
 from bench._accounts import arrange
-from bench._common import BenchError, Comparison, Connection, Context, Server, get_request
+from bench._common import (
+    BenchError,
+    Comparison,
+    Connection,
+    Context,
+    Server,
+    get_request,
+    load_in_chunks,
+    vacuum_analyze,
+)
 
 DESCRIPTION = "a 60-item agenda built with 1,000,000 earlier notifications vs 10,000; GET /meetings/{id} vs its query"
 SMALL = 10_000
@@ -364,27 +373,17 @@ async def _grow(db: Any, setup: Setup, upto: int, *, checks: bool) -> float:
         timings = []
         for label, sql, takes in steps:
             step_started = time.perf_counter()
-            chunks = [(lo, min(lo + CHUNK, upto)) for lo in range(first, upto, CHUNK)]
-
-            async def loader(
-                conn: asyncpg.Connection, sql: str = sql, takes: str = takes, chunks: list = chunks
-            ) -> None:
-                while chunks:
-                    lo, hi = chunks.pop(0)
-                    args = {"range": (lo, hi), "partnership": (pid, lo, hi), "all": (pid, lo, hi, setup.epoch)}
-                    await conn.execute(sql, *args[takes])
-
-            await asyncio.gather(*(loader(conn) for conn in conns))
+            shapes = {
+                "range": lambda lo, hi: (lo, hi),
+                "partnership": lambda lo, hi: (pid, lo, hi),
+                "all": lambda lo, hi: (pid, lo, hi, setup.epoch),
+            }
+            await load_in_chunks(conns, sql, first, upto, CHUNK, shapes[takes])
             timings.append(f"{label} {time.perf_counter() - step_started:.1f}s")
         loaded = time.perf_counter() - started
         vacuum_started = time.perf_counter()
 
-        async def vacuum(conn: asyncpg.Connection, tables: Sequence[str]) -> None:
-            for table in tables:
-                await conn.execute(f"VACUUM (ANALYZE) {table}")
-
-        await asyncio.gather(*(vacuum(conn, LOADED[i::LOADERS]) for i, conn in enumerate(conns)))
-        await conns[0].execute("CHECKPOINT")
+        await vacuum_analyze(conns, LOADED)
         vacuumed = time.perf_counter() - vacuum_started
         size = await conns[0].fetchval("SELECT pg_database_size(current_database())")
     finally:

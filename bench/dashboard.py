@@ -55,7 +55,7 @@ from typing import Any
 import asyncpg
 
 from bench._accounts import arrange
-from bench._common import BenchError, Comparison, Connection, Context, Server
+from bench._common import BenchError, Comparison, Connection, Context, Server, load_in_chunks, vacuum_analyze
 from bench._meeting import AGENCY_TYPES, PASSWORD, User, sign_in
 from bench.agenda import HISTORY, notifications_sql, people_sql, persons_sql
 
@@ -331,30 +331,19 @@ async def _load(db: Any) -> Setup:
             if chunked == "once":
                 await conns[0].execute(sql, p, *extra)
             else:
-                chunks = [(lo, min(lo + CHUNK, NOTIFICATIONS)) for lo in range(0, NOTIFICATIONS, CHUNK)]
-
-                async def loader(
-                    conn: asyncpg.Connection, sql: str = sql, chunked: str = chunked, extra: tuple[Any, ...] = extra,
-                    chunks: list[tuple[int, int]] = chunks,
-                ) -> None:  # fmt: skip
-                    while chunks:
-                        lo, hi = chunks.pop(0)
-                        if chunked == "n-only":
-                            await conn.execute(sql, lo, hi)
-                        else:
-                            await conn.execute(sql, p, lo, hi, *extra)
-
-                await asyncio.gather(*(loader(conn) for conn in conns))
+                await load_in_chunks(
+                    conns,
+                    sql,
+                    0,
+                    NOTIFICATIONS,
+                    CHUNK,
+                    (lambda lo, hi: (lo, hi)) if chunked == "n-only" else (lambda lo, hi, e=extra: (p, lo, hi, *e)),
+                )
             timings.append(f"{label} {time.perf_counter() - step_started:.0f}s")
         loaded = time.perf_counter() - started
         vacuum_started = time.perf_counter()
 
-        async def vacuum(conn: asyncpg.Connection, tables: Sequence[str]) -> None:
-            for table in tables:
-                await conn.execute(f"VACUUM (ANALYZE) {table}")
-
-        await asyncio.gather(*(vacuum(conn, LOADED[i::LOADERS]) for i, conn in enumerate(conns)))
-        await conns[0].execute("CHECKPOINT")
+        await vacuum_analyze(conns, LOADED)
         vacuumed = time.perf_counter() - vacuum_started
         counts = {}
         for table in ("notification", "screening", "meeting", "attendance", "minutes",
