@@ -27,6 +27,7 @@ from pitstop.actions import pages as action_pages
 from pitstop.agenda import pages as agenda_pages
 from pitstop.audit import controllers as audit_pages
 from pitstop.calendar import controllers as calendar_pages
+from pitstop.dashboard import facts
 from pitstop.dashboard import pages as dashboard_pages
 from pitstop.db import migrate
 from pitstop.db.locate import database_urls
@@ -81,10 +82,11 @@ def database_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
             housekeeping = asyncio.create_task(purge_expired(pool, app.state.session_policy))
             clock = asyncio.create_task(meeting_clock(pool, settings.meeting_clock_seconds))
             sender = asyncio.create_task(outbox.run_sender(pool, smtp_config(settings)))
+            counter = asyncio.create_task(facts.run_counter(pool, settings.dashboard_counter_seconds))
             try:
                 yield
             finally:
-                for task in (housekeeping, clock, sender):
+                for task in (housekeeping, clock, sender, counter):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task

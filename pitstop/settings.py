@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # How often the meeting clock runs (generate meetings, place screened notifications, publish
     # agendas on time); 0 turns it off in this process.
     meeting_clock_seconds: int = 60
+    # How often the dashboard's figures are brought up to date in the background (pitstop.dashboard.facts);
+    # 0 turns it off in this process (a view still counts a few changes itself).
+    dashboard_counter_seconds: int = 15
     # Mail (pitstop.mail): without an SMTP host nothing is sent; messages wait in the outbox.
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -150,6 +153,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"{PREFIX}SESSION_ABSOLUTE_HOURS: must be between 1 and 168")
     if not 0 <= settings.meeting_clock_seconds <= 3600:
         raise SettingsError(f"{PREFIX}MEETING_CLOCK_SECONDS: must be between 0 (off) and 3600")
+    if not 0 <= settings.dashboard_counter_seconds <= 3600:
+        raise SettingsError(f"{PREFIX}DASHBOARD_COUNTER_SECONDS: must be between 0 (off) and 3600")
     if not 1 <= settings.smtp_port <= 65535:
         raise SettingsError(f"{PREFIX}SMTP_PORT: must be between 1 and 65535")
     if "@" not in settings.mail_from:

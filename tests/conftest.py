@@ -150,6 +150,8 @@ def settings(database: TestDatabase, tmp_path: Path) -> Settings:
         db_pool_max=4,
         # Tests drive the meeting clock themselves, at the moments they choose.
         meeting_clock_seconds=0,
+        # and count the dashboard's figures in the view (or themselves).
+        dashboard_counter_seconds=0,
     )
 
 

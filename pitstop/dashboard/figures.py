@@ -1,4 +1,5 @@
-"""The dashboard's figures, each one aggregate query over a partnership's notifications in a date range.
+"""The dashboard's figures: aggregate queries over a partnership's notifications in a date range (their
+facts, one row each: pitstop.dashboard.facts), its meetings and its actions.
 
 Counts and durations only: no names, no references. A notification's week is the London week (Monday to
 Sunday) it was received in; its grade is the screened grade, or the officer's until it is screened; its
@@ -16,7 +17,8 @@ import msgspec
 from pitstop.db.rows import to_structs
 from pitstop.decisions.models import MARAC_OUTCOME
 from pitstop.meetings.schedule import LONDON
-from pitstop.people import queries as people
+
+GRADES = ("high", "medium", "standard")  # in the order every figure lists them
 
 
 class Scope(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,38 +64,61 @@ class Durations(msgspec.Struct, frozen=True, kw_only=True):
     to_decision: tuple[float | None, float | None, int]
 
 
-# Each notification received in the scope, with its grade and its first screening. $1 partnership, $2 since,
+class DayFlow(msgspec.Struct, frozen=True, kw_only=True):
+    """The notifications received on one London day at one grade, and where they are."""
+
+    day: date
+    grade: str
+    received: int
+    on_time: int  # first screened by the deadline
+    late: int  # first screened after it
+    waiting: int  # not screened yet
+    potential_escalation: int
+    for_information: int  # latest screening: to the allocated worker (open cases)
+    no_further_action: int
+
+
+# The facts (pitstop.dashboard.facts) of the notifications received in the scope. $1 partnership, $2 since,
 # $3 until, $4 grade (NULL: every grade).
-_IN_SCOPE = """
-  WITH n AS (
-    SELECT n.id, n.received_at, n.screening_due_at, coalesce(s.grade, n.officer_grade) AS grade,
-           s.screened_at
-      FROM notification n
-      LEFT JOIN LATERAL (SELECT f.grade, f.screened_at FROM screening f
-                          WHERE f.notification_id = n.id ORDER BY f.id LIMIT 1) s ON true
-     WHERE n.partnership_id = $1 AND n.received_at >= $2::timestamptz AND n.received_at < $3::timestamptz
-  )"""
+_SCOPE = """
+ WHERE f.partnership_id = $1 AND f.received_at >= $2::timestamptz AND f.received_at < $3::timestamptz
+   AND ($4::text IS NULL OR f.grade = $4)"""
+_IN_SCOPE = "\n  FROM notification_fact f" + _SCOPE
 
 
 def _args(scope: Scope) -> tuple[object, ...]:
     return scope.partnership_id, scope.since, scope.until, scope.grade
 
 
-async def screening_by_week(conn: asyncpg.Connection, scope: Scope) -> list[ScreeningWeek]:
-    """Screened within the deadline, per week and grade: the share and the counts behind it."""
+async def days(conn: asyncpg.Connection, scope: Scope) -> list[DayFlow]:
+    """Per day and grade, everything the timeliness and volume figures count: one pass over the scope."""
     rows = await conn.fetch(
-        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
+        """SELECT (f.received_at AT TIME ZONE 'Europe/London')::date AS day, f.grade, count(*) AS received,
+                  count(*) FILTER (WHERE f.first_screened_at <= f.screening_due_at) AS on_time,
+                  count(*) FILTER (WHERE f.first_screened_at > f.screening_due_at) AS late,
+                  count(*) FILTER (WHERE f.first_screened_at IS NULL) AS waiting,
+                  count(*) FILTER (WHERE f.potential_escalation) AS potential_escalation,
+                  count(*) FILTER (WHERE f.latest_route = 'allocated_worker') AS for_information,
+                  count(*) FILTER (WHERE f.latest_route = 'no_further_action') AS no_further_action"""
+        + _IN_SCOPE
         + """
-        SELECT date_trunc('week', n.received_at AT TIME ZONE 'Europe/London')::date AS week, n.grade,
-               count(*) AS received,
-               count(*) FILTER (WHERE n.screened_at <= n.screening_due_at) AS on_time,
-               count(*) FILTER (WHERE n.screened_at > n.screening_due_at) AS late,
-               count(*) FILTER (WHERE n.screened_at IS NULL) AS waiting
-          FROM n WHERE $4::text IS NULL OR n.grade = $4
-         GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['high', 'medium', 'standard'], n.grade)""",
+         GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['high', 'medium', 'standard'], f.grade)""",
         *_args(scope),
     )
-    return to_structs(rows, ScreeningWeek)
+    return to_structs(rows, DayFlow)
+
+
+def screening_by_week(flow: list[DayFlow]) -> list[ScreeningWeek]:
+    """Screened within the deadline, per week (Monday to Sunday) and grade: the share and the counts behind it."""
+    weeks: dict[tuple[date, str], list[int]] = {}
+    for d in flow:
+        counts = weeks.setdefault((d.day - timedelta(days=d.day.weekday()), d.grade), [0, 0, 0, 0])
+        for i, value in enumerate((d.received, d.on_time, d.late, d.waiting)):
+            counts[i] += value
+    return [
+        ScreeningWeek(week=week, grade=grade, received=c[0], on_time=c[1], late=c[2], waiting=c[3])
+        for (week, grade), c in sorted(weeks.items(), key=lambda kv: (kv[0][0], GRADES.index(kv[0][1])))
+    ]
 
 
 async def overdue_now(conn: asyncpg.Connection, partnership_id: int, now: datetime, grade: str | None) -> list[Overdue]:
@@ -117,33 +142,17 @@ async def durations(conn: asyncpg.Connection, scope: Scope) -> Durations:
     """From receipt to the first screening, to the meeting that discussed it (its start), and to the
     decision on its item (its first version): median and 90th percentile, in hours."""
     row = await conn.fetchrow(
-        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
-        + """,
-        m AS (
-          SELECT n.id, n.received_at, n.screened_at,
-                 (SELECT min(coalesce(mt.started_at, mt.starts_at))
-                    FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id
-                    JOIN meeting mt ON mt.id = i.meeting_id
-                   WHERE e.notification_id = n.id AND NOT e.withdrawn AND i.state = 'discussed') AS discussed_at,
-                 (SELECT min(v.recorded_at)
-                    FROM agenda_entry e JOIN decision d ON d.agenda_item_id = e.agenda_item_id
-                    JOIN decision_version v ON v.decision_id = d.id
-                   WHERE e.notification_id = n.id AND NOT e.withdrawn) AS decided_at
-            FROM n WHERE $4::text IS NULL OR n.grade = $4
-        ),
-        h AS (
-          SELECT extract(epoch FROM screened_at - received_at) / 3600 AS screening,
-                 extract(epoch FROM discussed_at - received_at) / 3600 AS discussion,
-                 extract(epoch FROM decided_at - received_at) / 3600 AS decision
-            FROM m
-        )
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY screening) AS s50,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY screening) AS s90, count(screening) AS sn,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY discussion) AS m50,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY discussion) AS m90, count(discussion) AS mn,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY decision) AS d50,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY decision) AS d90, count(decision) AS dn
-          FROM h""",
+        """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY screening) AS s50,
+                  percentile_cont(0.9) WITHIN GROUP (ORDER BY screening) AS s90, count(screening) AS sn,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY discussion) AS m50,
+                  percentile_cont(0.9) WITHIN GROUP (ORDER BY discussion) AS m90, count(discussion) AS mn,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY decision) AS d50,
+                  percentile_cont(0.9) WITHIN GROUP (ORDER BY decision) AS d90, count(decision) AS dn
+             FROM (SELECT extract(epoch FROM f.first_screened_at - f.received_at) / 3600 AS screening,
+                          extract(epoch FROM f.discussed_at - f.received_at) / 3600 AS discussion,
+                          extract(epoch FROM f.decided_at - f.received_at) / 3600 AS decision"""  # noqa: S608 - constant SQL, values are parameters
+        + _IN_SCOPE
+        + ") h",
         *_args(scope),
     )
     return Durations(
@@ -184,54 +193,38 @@ class Outcomes(msgspec.Struct, frozen=True, kw_only=True):
     outcomes: list[OutcomeCount]  # the partnership's list, in its order (none decided: 0)
 
 
-async def volumes(conn: asyncpg.Connection, scope: Scope) -> Volumes:
-    """How many came in, per day and grade, and what they held."""
-    per_day = await conn.fetch(
-        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
-        + """
-        SELECT (n.received_at AT TIME ZONE 'Europe/London')::date AS day, n.grade, count(*) AS count
-          FROM n WHERE $4::text IS NULL OR n.grade = $4
-         GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['high', 'medium', 'standard'], n.grade)""",
+async def volumes(conn: asyncpg.Connection, scope: Scope, flow: list[DayFlow]) -> Volumes:
+    """How many came in (`flow`: the scope's `days`), per day and grade, and what they held."""
+    children = await conn.fetchval(
+        "SELECT count(DISTINCT c.child) FROM notification_fact f CROSS JOIN unnest(f.children) c (child)" + _SCOPE,  # noqa: S608 - constant SQL, values are parameters
         *_args(scope),
     )
-    row = await conn.fetchrow(
-        _IN_SCOPE  # noqa: S608 - constant SQL (the escalation rule is the queue's), values are parameters
-        + f""",
-        chosen AS (SELECT n.id FROM n WHERE $4::text IS NULL OR n.grade = $4)
-        SELECT (SELECT count(*) FROM chosen) AS notifications,
-               (SELECT count(DISTINCT coalesce('p' || p.person_id, 'r' || p.id))
-                  FROM notification_person p JOIN chosen c ON c.id = p.notification_id
-                 WHERE p.role = 'child') AS children,
-               (SELECT count(*) FROM notification x JOIN chosen c ON c.id = x.id, {people.rule_sql("$1")} AS rule
-                 WHERE {people.escalation_sql("x", "rule.threshold", "rule.window_months")}) AS potential_escalation,
-               (SELECT count(*) FILTER (WHERE s.route = 'allocated_worker') FROM chosen c
-                  JOIN LATERAL (SELECT route FROM screening l WHERE l.notification_id = c.id
-                                 ORDER BY l.id DESC LIMIT 1) s ON true) AS for_information,
-               (SELECT count(*) FILTER (WHERE s.route = 'no_further_action') FROM chosen c
-                  JOIN LATERAL (SELECT route FROM screening l WHERE l.notification_id = c.id
-                                 ORDER BY l.id DESC LIMIT 1) s ON true) AS no_further_action""",  # noqa: S608
-        *_args(scope),
+    return Volumes(
+        notifications=sum(d.received for d in flow),
+        children=children,
+        potential_escalation=sum(d.potential_escalation for d in flow),
+        for_information=sum(d.for_information for d in flow),
+        no_further_action=sum(d.no_further_action for d in flow),
+        per_day=[DayCount(day=d.day, grade=d.grade, count=d.received) for d in flow],
     )
-    return Volumes(**dict(row), per_day=to_structs(per_day, DayCount))
 
 
 async def outcomes(conn: asyncpg.Connection, scope: Scope) -> Outcomes:
     """The decisions on the items that held notifications in scope: each outcome, MARAC referrals, deferrals."""
     rows = await conn.fetch(
-        _IN_SCOPE  # noqa: S608 - constant SQL, values are parameters
-        + """,
-        decided AS (
-          SELECT DISTINCT d.id, d.outcomes, d.deferred
-            FROM n JOIN agenda_entry e ON e.notification_id = n.id AND NOT e.withdrawn
-            JOIN decision d ON d.agenda_item_id = e.agenda_item_id
-           WHERE $4::text IS NULL OR n.grade = $4
-        )
-        SELECT t.code, t.label, count(x.id) AS count,
-               (SELECT count(*) FROM decided) AS decisions,
-               (SELECT count(*) FROM decided WHERE deferred) AS deferred
-          FROM outcome_type t LEFT JOIN decided x ON t.code = ANY (x.outcomes)
-         WHERE t.partnership_id = $1
-         GROUP BY t.code, t.label, t.position ORDER BY t.position, t.code""",
+        """WITH decided AS (
+             SELECT d.id, d.outcomes, d.deferred
+               FROM decision d
+              WHERE d.id IN (SELECT unnest(f.decisions)"""  # noqa: S608 - constant SQL, values are parameters
+        + _IN_SCOPE
+        + """)
+           )
+           SELECT t.code, t.label, count(x.id) AS count,
+                  (SELECT count(*) FROM decided) AS decisions,
+                  (SELECT count(*) FROM decided WHERE deferred) AS deferred
+             FROM outcome_type t LEFT JOIN decided x ON t.code = ANY (x.outcomes)
+            WHERE t.partnership_id = $1
+            GROUP BY t.code, t.label, t.position ORDER BY t.position, t.code""",
         *_args(scope),
     )
     counts = [OutcomeCount(code=r["code"], label=r["label"], count=r["count"]) for r in rows]
@@ -302,7 +295,8 @@ async def actions(
                   count(*) FILTER (WHERE x.status = 'not_done') AS not_done,
                   count(*) FILTER (WHERE x.status = 'not_possible') AS not_possible
              FROM action x JOIN meeting m ON m.id = x.meeting_id JOIN agency a ON a.id = x.owner_agency_id
-            WHERE x.partnership_id = $1 AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
+            WHERE m.partnership_id = $1 AND x.partnership_id = $1
+              AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
               AND ($4::bigint IS NULL OR a.id = $4)
             GROUP BY a.id, a.name ORDER BY a.name""",
         scope.partnership_id,

@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from pitstop.accounts import policy
 from pitstop.dashboard import charts, service
+from pitstop.dashboard.figures import GRADES
 from pitstop.dashboard.service import Dashboard
 from pitstop.meetings.schedule import LONDON
 from pitstop.notifications.pages import LABELS, parse_iso_day
@@ -26,7 +27,6 @@ from pitstop.web.auth import current_identity, origin_of, requires
 from pitstop.web.dependencies import Connection
 
 VIEW = requires(policy.Permission.VIEW_DASHBOARD)
-GRADES = ("high", "medium", "standard")
 DEFAULT_WEEKS = 12
 MAX_DAYS = 366 * 2
 

@@ -15,7 +15,7 @@ from pitstop.accounts.identity import Identity
 from pitstop.agenda import service as agenda
 from pitstop.audit import service as audit
 from pitstop.audit.models import AuditAction
-from pitstop.dashboard import figures
+from pitstop.dashboard import facts, figures
 from pitstop.minutes import listing as minutes
 
 
@@ -38,6 +38,7 @@ class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
     scope: figures.Scope
     now: datetime
     own_agency_only: bool  # an agency member: its action figures and nothing else
+    still_counting: int  # changes to notifications not yet in the figures (the background counter has them)
     screening: list[figures.ScreeningWeek]
     overdue: list[figures.Overdue]
     durations: figures.Durations | None
@@ -73,15 +74,20 @@ async def dashboard(
     scope = figures.Scope(partnership_id=actor.partnership_id, first=first, last=last, grade=grade)
     everything = agenda.sees_everything(actor)
     own = None if everything else actor.agency_id
+    # What changed since the background counter last ran is counted here, so the figures are as of now;
+    # after a change to every notification (a new repeat-incident rule) the counter catches up instead.
+    left = await facts.bring_up_to_date(conn, scope.partnership_id) if everything else 0
+    flow = await figures.days(conn, scope) if everything else []
     found = Dashboard(
         scope=scope,
         now=now,
         own_agency_only=not everything,
-        screening=await figures.screening_by_week(conn, scope) if everything else [],
+        still_counting=left,
+        screening=figures.screening_by_week(flow),
         overdue=await figures.overdue_now(conn, scope.partnership_id, now, grade) if everything else [],
         durations=await figures.durations(conn, scope) if everything else None,
         minutes=await _minutes(conn, scope) if everything else None,
-        volumes=await figures.volumes(conn, scope) if everything else None,
+        volumes=await figures.volumes(conn, scope, flow) if everything else None,
         outcomes=await figures.outcomes(conn, scope) if everything else None,
         attendance=await figures.attendance(conn, scope) if everything else [],
         actions=await figures.actions(conn, scope, now, agency_id=own),
