@@ -429,25 +429,27 @@ async def _raw(timed: Timed, partnership_id: int, first: date, last: date) -> tu
     now = datetime.now(UTC)
     conn: Any = timed
     started = time.perf_counter()
-    timed.figure = "facts.waiting"
-    await facts.waiting(conn, partnership_id)
-    timed.figure = "days"
-    flow = await figures.days(conn, scope)
-    figures.screening_by_week(flow)
-    timed.figure = "overdue_now"
-    await figures.overdue_now(conn, partnership_id, now, None)
-    timed.figure = "durations"
-    await figures.durations(conn, scope)
-    timed.figure = "minutes.rows_in"
-    await listing.rows_in(conn, partnership_id, first, last)
-    timed.figure = "volumes"
-    volumes = await figures.volumes(conn, scope, flow)
-    timed.figure = "outcomes"
-    await figures.outcomes(conn, scope)
-    timed.figure = "attendance"
-    await figures.attendance(conn, scope)
-    timed.figure = "actions"
-    await figures.actions(conn, scope, now, agency_id=None)
+    async with timed.transaction():  # as the page's: its work_mem is the transaction's
+        await conn.execute(f"SET LOCAL work_mem = '{figures.WORK_MEM}'")
+        timed.figure = "facts.waiting"
+        await facts.waiting(conn, partnership_id)
+        timed.figure = "days"
+        flow = await figures.days(conn, scope)
+        figures.screening_by_week(flow)
+        timed.figure = "overdue_now"
+        await figures.overdue_now(conn, partnership_id, now, None)
+        timed.figure = "durations"
+        await figures.durations(conn, scope)
+        timed.figure = "minutes.rows_in"
+        await listing.rows_in(conn, partnership_id, first, last)
+        timed.figure = "volumes"
+        volumes = await figures.volumes(conn, scope, flow)
+        timed.figure = "outcomes"
+        await figures.outcomes(conn, scope)
+        timed.figure = "attendance"
+        await figures.attendance(conn, scope)
+        timed.figure = "actions"
+        await figures.actions(conn, scope, now, agency_id=None)
     return time.perf_counter() - started, volumes.notifications
 
 
@@ -557,7 +559,11 @@ async def _explain(conn: asyncpg.Connection, m: Measured) -> None:
     (figure, sql), spent = max(m.statements.items(), key=lambda kv: statistics.median(kv[1]))
     print(f"slowest statement ({m.label}): {figure}, p50 {_ms(statistics.median(spent))}; EXPLAIN (ANALYZE, BUFFERS), "
           f"top {PLAN_LINES} lines:")  # fmt: skip
-    plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *m.args[(figure, sql)])
+    from pitstop.dashboard.figures import WORK_MEM
+
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *m.args[(figure, sql)])
     lines = [r[0] for r in plan]
     for line in lines[:PLAN_LINES]:
         print(f"    {line}")

@@ -19,6 +19,7 @@ from pitstop.decisions.models import MARAC_OUTCOME
 from pitstop.meetings.schedule import LONDON
 
 GRADES = ("high", "medium", "standard")  # in the order every figure lists them
+WORK_MEM = "64MB"  # for the figures' transaction (SET LOCAL): their sorts stay in memory
 
 
 class Scope(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,7 +141,8 @@ async def overdue_now(conn: asyncpg.Connection, partnership_id: int, now: dateti
 
 async def durations(conn: asyncpg.Connection, scope: Scope) -> Durations:
     """From receipt to the first screening, to the meeting that discussed it (its start), and to the
-    decision on its item (its first version): median and 90th percentile, in hours."""
+    decision on its item (its first version): median and 90th percentile, in hours. (date_part, not
+    extract: extract's numeric made a year's percentiles twice as slow.)"""
     row = await conn.fetchrow(
         """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY screening) AS s50,
                   percentile_cont(0.9) WITHIN GROUP (ORDER BY screening) AS s90, count(screening) AS sn,
@@ -148,9 +150,9 @@ async def durations(conn: asyncpg.Connection, scope: Scope) -> Durations:
                   percentile_cont(0.9) WITHIN GROUP (ORDER BY discussion) AS m90, count(discussion) AS mn,
                   percentile_cont(0.5) WITHIN GROUP (ORDER BY decision) AS d50,
                   percentile_cont(0.9) WITHIN GROUP (ORDER BY decision) AS d90, count(decision) AS dn
-             FROM (SELECT extract(epoch FROM f.first_screened_at - f.received_at) / 3600 AS screening,
-                          extract(epoch FROM f.discussed_at - f.received_at) / 3600 AS discussion,
-                          extract(epoch FROM f.decided_at - f.received_at) / 3600 AS decision"""  # noqa: S608 - constant SQL, values are parameters
+             FROM (SELECT date_part('epoch', f.first_screened_at - f.received_at) / 3600 AS screening,
+                          date_part('epoch', f.discussed_at - f.received_at) / 3600 AS discussion,
+                          date_part('epoch', f.decided_at - f.received_at) / 3600 AS decision"""  # noqa: S608 - constant SQL, values are parameters
         + _IN_SCOPE
         + ") h",
         *_args(scope),
@@ -212,19 +214,23 @@ async def volumes(conn: asyncpg.Connection, scope: Scope, flow: list[DayFlow]) -
 async def outcomes(conn: asyncpg.Connection, scope: Scope) -> Outcomes:
     """The decisions on the items that held notifications in scope: each outcome, MARAC referrals, deferrals."""
     rows = await conn.fetch(
+        # The outcome codes unnested and counted once each, rather than each outcome type tested against
+        # every decision's list.
         """WITH decided AS (
              SELECT d.id, d.outcomes, d.deferred
                FROM decision d
               WHERE d.id IN (SELECT unnest(f.decisions)"""  # noqa: S608 - constant SQL, values are parameters
         + _IN_SCOPE
         + """)
-           )
-           SELECT t.code, t.label, count(x.id) AS count,
+           ),
+           counted AS (SELECT o.code, count(*) AS count FROM decided CROSS JOIN unnest(decided.outcomes) o (code)
+                        GROUP BY o.code)
+           SELECT t.code, t.label, coalesce(c.count, 0) AS count,
                   (SELECT count(*) FROM decided) AS decisions,
                   (SELECT count(*) FROM decided WHERE deferred) AS deferred
-             FROM outcome_type t LEFT JOIN decided x ON t.code = ANY (x.outcomes)
+             FROM outcome_type t LEFT JOIN counted c ON c.code = t.code
             WHERE t.partnership_id = $1
-            GROUP BY t.code, t.label, t.position ORDER BY t.position, t.code""",
+            ORDER BY t.position, t.code""",
         *_args(scope),
     )
     counts = [OutcomeCount(code=r["code"], label=r["label"], count=r["count"]) for r in rows]
@@ -287,18 +293,27 @@ async def actions(
 ) -> list[AgencyActions]:
     """Per owning agency, the actions agreed at meetings in the range, as they stand now."""
     rows = await conn.fetch(
-        """SELECT a.id AS agency_id, a.name AS agency_name, count(*) AS agreed,
-                  count(*) FILTER (WHERE x.status = 'open') AS open,
-                  count(*) FILTER (WHERE x.status = 'open' AND x.due_at < $5::timestamptz) AS overdue,
-                  count(*) FILTER (WHERE x.status = 'done' AND x.completed_at <= x.due_at) AS done_on_time,
-                  count(*) FILTER (WHERE x.status = 'done' AND x.completed_at > x.due_at) AS done_late,
-                  count(*) FILTER (WHERE x.status = 'not_done') AS not_done,
-                  count(*) FILTER (WHERE x.status = 'not_possible') AS not_possible
-             FROM action x JOIN meeting m ON m.id = x.meeting_id JOIN agency a ON a.id = x.owner_agency_id
-            WHERE m.partnership_id = $1 AND x.partnership_id = $1
-              AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
-              AND ($4::bigint IS NULL OR a.id = $4)
-            GROUP BY a.id, a.name ORDER BY a.name""",
+        # Each meeting's actions from the index that covers them (action_meeting_idx, a nested loop forced by
+        # LATERAL): a year is a few hundred meetings, and scanning every action ever agreed took longer.
+        """WITH tally AS (
+             SELECT x.owner_agency_id, count(*) AS agreed,
+                    count(*) FILTER (WHERE x.status = 'open') AS open,
+                    count(*) FILTER (WHERE x.status = 'open' AND x.due_at < $5::timestamptz) AS overdue,
+                    count(*) FILTER (WHERE x.status = 'done' AND x.completed_at <= x.due_at) AS done_on_time,
+                    count(*) FILTER (WHERE x.status = 'done' AND x.completed_at > x.due_at) AS done_late,
+                    count(*) FILTER (WHERE x.status = 'not_done') AS not_done,
+                    count(*) FILTER (WHERE x.status = 'not_possible') AS not_possible
+               FROM meeting m
+              CROSS JOIN LATERAL (SELECT a.owner_agency_id, a.status, a.due_at, a.completed_at
+                                    FROM action a WHERE a.meeting_id = m.id) x
+              WHERE m.partnership_id = $1 AND m.starts_at >= $2::timestamptz AND m.starts_at < $3::timestamptz
+                AND ($4::bigint IS NULL OR x.owner_agency_id = $4)
+              GROUP BY x.owner_agency_id
+           )
+           SELECT a.id AS agency_id, a.name AS agency_name, t.agreed, t.open, t.overdue, t.done_on_time, t.done_late,
+                  t.not_done, t.not_possible
+             FROM tally t JOIN agency a ON a.id = t.owner_agency_id AND a.partnership_id = $1
+            ORDER BY a.name""",
         scope.partnership_id,
         scope.since,
         scope.until,

@@ -77,6 +77,8 @@ async def dashboard(
     # What changed since the background counter last ran is counted here, so the figures are as of now;
     # after a change to every notification (a new repeat-incident rule) the counter catches up instead.
     left = await facts.bring_up_to_date(conn, scope.partnership_id) if everything else 0
+    if everything:  # a year's durations and distinct children sort a few hundred thousand values in memory
+        await conn.execute(f"SET LOCAL work_mem = '{figures.WORK_MEM}'")
     flow = await figures.days(conn, scope) if everything else []
     found = Dashboard(
         scope=scope,
