@@ -6,7 +6,7 @@
 -- It is kept by queueing: every change that can move a fact queues the notifications it touches
 -- (triggers below, so no code path can forget), and pitstop.dashboard.facts works the queue (in the
 -- background, and in each dashboard view for what is left). The triggers only ever INSERT into the queue:
--- they take no lock that a meeting's writers could wait on.
+-- they take no lock that a meeting's writers could wait on, and read no one's history.
 CREATE TABLE notification_fact (
     notification_id      bigint PRIMARY KEY REFERENCES notification (id) ON DELETE CASCADE,
     partnership_id       bigint NOT NULL,
@@ -24,14 +24,22 @@ CREATE TABLE notification_fact (
 );
 CREATE INDEX notification_fact_received_idx ON notification_fact (partnership_id, received_at);
 
--- notification_id NULL: every notification of the partnership (its repeat-incident rule changed, or the
--- facts were never counted); after_id is how far through them the counting has gone.
+-- An entry names a notification; or a person and a time: that person's incidents at or after it (worked
+-- out by the counter, off the writer's path: a notification's potential escalation counts its people's
+-- incidents up to its own, so a change to one incident can move only the later ones); or neither: every
+-- notification of the partnership (its repeat-incident rule changed, or the facts were never counted),
+-- after_id being how far through them the counting has gone.
 CREATE TABLE notification_fact_stale (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     partnership_id  bigint NOT NULL,
     notification_id bigint,
+    person_id       bigint,
+    since           timestamptz,
     after_id        bigint NOT NULL DEFAULT 0,
-    queued_at       timestamptz NOT NULL DEFAULT now()
+    queued_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT notification_fact_stale_one_kind CHECK (
+        notification_id IS NULL OR person_id IS NULL),
+    CONSTRAINT notification_fact_stale_person_since CHECK ((person_id IS NULL) = (since IS NULL))
 );
 CREATE INDEX notification_fact_stale_partnership_idx ON notification_fact_stale (partnership_id, id);
 
@@ -41,16 +49,32 @@ INSERT INTO notification_fact_stale (partnership_id) SELECT id FROM partnership;
 GRANT SELECT, INSERT, UPDATE ON notification_fact TO pitstop_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON notification_fact_stale TO pitstop_app;
 
--- Every notification that names one of these people: a change to one incident can move another's
--- potential escalation (the count of incidents in the window).
-CREATE FUNCTION notification_fact_queue_people(people bigint[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO notification_fact_stale (partnership_id, notification_id)
-    SELECT DISTINCT n.partnership_id, n.id
-      FROM notification_person np JOIN notification n ON n.id = np.notification_id
-     WHERE np.person_id = ANY (people);
+-- These people's incidents at or after the paired time, for the counter to find.
+CREATE FUNCTION notification_fact_queue_people(partnership bigint, people bigint[], since timestamptz[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO notification_fact_stale (partnership_id, person_id, since)
+    SELECT partnership, c.person_id, min(c.since)
+      FROM unnest(people, since) AS c (person_id, since) GROUP BY c.person_id;
 $$;
 
--- notification: its own facts; a new incident time moves the counts of everyone it names.
+-- These notifications (pairs: a notification and a person it names, or NULL), and the later incidents of
+-- those people.
+CREATE FUNCTION notification_fact_queue_occurrences(notifications bigint[], people bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO notification_fact_stale (partnership_id, notification_id)
+    SELECT DISTINCT n.partnership_id, n.id FROM notification n WHERE n.id = ANY (notifications);
+    PERFORM notification_fact_queue_people(n.partnership_id, array_agg(c.person_id),
+                                           array_agg(coalesce(n.incident_at, n.received_at)))
+       FROM unnest(notifications, people) AS c (notification_id, person_id)
+       JOIN notification n ON n.id = c.notification_id
+      WHERE c.person_id IS NOT NULL
+      GROUP BY n.partnership_id;
+END;
+$$;
+
+-- notification: its own facts; a new incident time moves the counts of the later incidents of everyone
+-- it names (from the earlier of the two times).
 CREATE FUNCTION notification_fact_queue_notification() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -62,11 +86,14 @@ BEGIN
          WHERE (n.received_at, n.officer_grade, n.screening_due_at, n.previous_incidents_12m, n.incident_at)
                IS DISTINCT FROM (o.received_at, o.officer_grade, o.screening_due_at, o.previous_incidents_12m,
                                  o.incident_at);
-        PERFORM notification_fact_queue_people(array_agg(DISTINCT np.person_id))
+        PERFORM notification_fact_queue_people(
+                    n.partnership_id, array_agg(np.person_id),
+                    array_agg(least(coalesce(n.incident_at, n.received_at), coalesce(o.incident_at, o.received_at))))
            FROM new_rows n JOIN old_rows o ON o.id = n.id
            JOIN notification_person np ON np.notification_id = n.id
-          WHERE n.incident_at IS DISTINCT FROM o.incident_at AND np.person_id IS NOT NULL
-         HAVING count(*) > 0;
+          WHERE coalesce(n.incident_at, n.received_at) IS DISTINCT FROM coalesce(o.incident_at, o.received_at)
+            AND np.person_id IS NOT NULL
+          GROUP BY n.partnership_id;
     END IF;
     RETURN NULL;
 END;
@@ -77,33 +104,23 @@ CREATE TRIGGER notification_fact_updated AFTER UPDATE ON notification
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION notification_fact_queue_notification();
 
--- The people named: children counted, and escalation, for this notification and every other naming the
--- people linked before or after (a link, a merge, a correction).
+-- The people named: children counted, and escalation, for this notification and the later incidents of
+-- the people linked before or after (a link, a merge, a correction). A notification deleted with its
+-- people is not followed (nothing deletes notifications yet: retention is to come).
 CREATE FUNCTION notification_fact_queue_occurrence() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    changed bigint[];
-    people  bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(notification_id), array_agg(person_id) FILTER (WHERE person_id IS NOT NULL)
-          INTO changed, people FROM new_rows;
+        PERFORM notification_fact_queue_occurrences(array_agg(notification_id), array_agg(person_id))
+           FROM new_rows HAVING count(*) > 0;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(notification_id), array_agg(person_id) FILTER (WHERE person_id IS NOT NULL)
-          INTO changed, people FROM old_rows;
+        PERFORM notification_fact_queue_occurrences(array_agg(notification_id), array_agg(person_id))
+           FROM old_rows HAVING count(*) > 0;
     ELSE
-        SELECT array_agg(n.notification_id),
-               array_agg(n.person_id) FILTER (WHERE n.person_id IS NOT NULL)
-                   || array_agg(o.person_id) FILTER (WHERE o.person_id IS NOT NULL)
-          INTO changed, people
-          FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE (n.person_id, n.role, n.notification_id) IS DISTINCT FROM (o.person_id, o.role, o.notification_id);
-    END IF;
-    IF changed IS NOT NULL THEN
-        INSERT INTO notification_fact_stale (partnership_id, notification_id)
-        SELECT n.partnership_id, n.id FROM notification n WHERE n.id = ANY (changed);
-    END IF;
-    IF people IS NOT NULL THEN
-        PERFORM notification_fact_queue_people(people);
+        PERFORM notification_fact_queue_occurrences(array_agg(n.notification_id) || array_agg(o.notification_id),
+                                                    array_agg(n.person_id) || array_agg(o.person_id))
+           FROM new_rows n JOIN old_rows o ON o.id = n.id
+          WHERE (n.person_id, n.role, n.notification_id) IS DISTINCT FROM (o.person_id, o.role, o.notification_id)
+         HAVING count(*) > 0;
     END IF;
     RETURN NULL;
 END;

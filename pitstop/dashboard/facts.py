@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from pitstop.people import queries as people
+from pitstop.people import queries as people_queries
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ INSERT INTO notification_fact AS f (notification_id, partnership_id, received_at
                                     first_screened_at, latest_route, potential_escalation, discussed_at,
                                     decided_at, children, decisions, counted_at)
 SELECT n.id, n.partnership_id, n.received_at, coalesce(s.grade, n.officer_grade), n.screening_due_at, s.screened_at,
-       l.route, {people.escalation_sql("n", "rule.threshold", "rule.window_months")},
+       l.route, {people_queries.escalation_sql("n", "rule.threshold", "rule.window_months")},
        (SELECT min(coalesce(mt.started_at, mt.starts_at))
           FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id JOIN meeting mt ON mt.id = i.meeting_id
          WHERE e.notification_id = n.id AND NOT e.withdrawn AND i.state = 'discussed'),
@@ -41,7 +41,7 @@ SELECT n.id, n.partnership_id, n.received_at, coalesce(s.grade, n.officer_grade)
        ARRAY(SELECT DISTINCT d.id FROM agenda_entry e JOIN decision d ON d.agenda_item_id = e.agenda_item_id
               WHERE e.notification_id = n.id AND NOT e.withdrawn),
        now()
-  FROM notification n CROSS JOIN {people.rule_sql("$1")} AS rule
+  FROM notification n CROSS JOIN {people_queries.rule_sql("$1")} AS rule
   LEFT JOIN LATERAL (SELECT fs.grade, fs.screened_at FROM screening fs
                       WHERE fs.notification_id = n.id ORDER BY fs.id LIMIT 1) s ON true
   LEFT JOIN LATERAL (SELECT l.route FROM screening l
@@ -82,12 +82,12 @@ async def count_queued(conn: asyncpg.Connection, partnership_id: int, limit: int
     if not await _locked(conn, partnership_id, wait):
         return None
     queued = await conn.fetch(
-        """SELECT id, notification_id, after_id FROM notification_fact_stale
+        """SELECT id, notification_id, person_id, since, after_id FROM notification_fact_stale
             WHERE partnership_id = $1 ORDER BY id LIMIT $2""",
         partnership_id,
         limit,
     )
-    everything = next((q for q in queued if q["notification_id"] is None), None)
+    everything = next((q for q in queued if q["notification_id"] is None and q["person_id"] is None), None)
     if everything is not None:
         # Every notification of the partnership, in id order, `limit` at a time.
         ids = await conn.fetch(
@@ -104,7 +104,21 @@ async def count_queued(conn: asyncpg.Connection, partnership_id: int, limit: int
         else:
             await conn.execute("DELETE FROM notification_fact_stale WHERE id = $1", everything["id"])
     else:
-        await _count(conn, partnership_id, sorted({q["notification_id"] for q in queued}))
+        named = {q["notification_id"] for q in queued if q["notification_id"] is not None}
+        people = [q for q in queued if q["person_id"] is not None]
+        if people:  # each person's incidents at or after the change
+            later = await conn.fetch(
+                f"""SELECT DISTINCT n.id
+                      FROM unnest($2::bigint[], $3::timestamptz[]) AS c (person_id, since)
+                      JOIN notification_person np ON np.person_id = c.person_id
+                      JOIN notification n ON n.id = np.notification_id
+                     WHERE n.partnership_id = $1 AND {people_queries.INCIDENT_TIME.format(n="n")} >= c.since""",  # noqa: S608
+                partnership_id,
+                [q["person_id"] for q in people],
+                [q["since"] for q in people],
+            )
+            named.update(r["id"] for r in later)
+        await _count(conn, partnership_id, sorted(named))
         await conn.execute(
             "DELETE FROM notification_fact_stale WHERE id = ANY ($1::bigint[])", [q["id"] for q in queued]
         )
@@ -112,11 +126,12 @@ async def count_queued(conn: asyncpg.Connection, partnership_id: int, limit: int
 
 
 async def waiting(conn: asyncpg.Connection, partnership_id: int) -> int:
-    """Queued entries not counted yet (an entry for every notification counts as the notifications left)."""
+    """Queued entries not counted yet (an entry for a person's later incidents counts as one; an entry for
+    every notification as the notifications left)."""
     return await conn.fetchval(
-        """SELECT coalesce(sum(CASE WHEN q.notification_id IS NOT NULL THEN 1 ELSE
-                                  (SELECT count(*) FROM notification n
-                                    WHERE n.partnership_id = q.partnership_id AND n.id > q.after_id) END), 0)
+        """SELECT coalesce(sum(CASE WHEN q.notification_id IS NOT NULL OR q.person_id IS NOT NULL THEN 1
+                                    ELSE (SELECT count(*) FROM notification n
+                                           WHERE n.partnership_id = q.partnership_id AND n.id > q.after_id) END), 0)
              FROM notification_fact_stale q WHERE q.partnership_id = $1""",
         partnership_id,
     )

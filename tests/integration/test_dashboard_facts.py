@@ -121,6 +121,12 @@ async def test_facts_follow_screenings_links_and_the_repeat_incident_rule(
     assert await facts.waiting(owner, partnership_id) == 0
     assert [(await fact(owner, i))["potential_escalation"] for i in ids] == [False, True, False]
 
+    # An older incident of Kelly's, entered after the others: those after it are counted again (September's
+    # is now her second in 12 months).
+    earlier = await receive(owner, world, "RF/0", date(2026, 8, 3), "Dunn")
+    await facts.count_all_queued(app_pool)
+    assert [(await fact(owner, i))["potential_escalation"] for i in [earlier, *ids]] == [False, True, True, False]
+
 
 async def test_a_held_meeting_gives_its_notifications_their_discussion_and_decision(
     owner: asyncpg.Connection, app_pool: asyncpg.Pool

@@ -9,8 +9,10 @@ import io
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
+from pitstop.dashboard import facts
 from pitstop.meetings.schedule import LONDON
 from tests import factories
 from tests.integration.test_minutes import held_meeting
@@ -75,3 +77,31 @@ async def test_an_agency_member_sees_only_its_own_agency_s_actions(
     assert f'id="actions-{m.agencies["police"]}"' not in page.text
     rows = list(csv.DictReader(io.StringIO((await client.get("/dashboard.csv")).text)))
     assert {r["section"] for r in rows} <= {"agencies"}
+
+
+async def test_the_figures_count_new_changes_in_the_view_and_say_when_the_counter_has_more(
+    client: AsyncTestClient, owner: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = await held_meeting(owner, owner)
+    day = m.starts_at.astimezone(LONDON).date()
+    window = f"from={(day - timedelta(days=7)).isoformat()}&to={day.isoformat()}"
+    await factories.sign_in(client, m.manager.email)
+    page = await client.get(f"/dashboard?{window}")  # the changes queued by the meeting, counted by the view
+    assert await owner.fetchval("SELECT count(*) FROM notification_fact_stale") == 0
+    assert 'id="still-counting"' not in page.text
+
+    # A new repeat-incident rule: every notification to count again, more than a view takes on (here: any).
+    await owner.execute(
+        "INSERT INTO repeat_incident_rule (partnership_id, threshold, window_months) VALUES ($1, 2, 12) "
+        "ON CONFLICT (partnership_id) DO UPDATE SET threshold = 2",
+        m.world.partnerships["north"].id,
+    )
+    monkeypatch.setattr(facts, "IN_A_VIEW", 0)
+    waiting = await client.get(f"/dashboard/figures?{window}")
+    notice = waiting.text.split('id="still-counting">', 1)[1].split("</div>", 1)[0]
+    assert "still counting 2 changed notifications" in notice
+    assert await owner.fetchval("SELECT count(*) FROM notification_fact_stale") == 1  # left to the counter
+
+    monkeypatch.setattr(facts, "IN_A_VIEW", facts.BATCH)
+    counted = await client.get(f"/dashboard/figures?{window}")
+    assert 'id="still-counting"' not in counted.text
