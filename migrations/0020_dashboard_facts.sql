@@ -11,6 +11,7 @@ CREATE TABLE notification_fact (
     notification_id      bigint PRIMARY KEY REFERENCES notification (id) ON DELETE CASCADE,
     partnership_id       bigint NOT NULL,
     received_at          timestamptz NOT NULL,
+    received_day         date NOT NULL,          -- in London: the day the figures count it on
     grade                text NOT NULL,          -- the first screening's, or the officer's until screened
     screening_due_at     timestamptz,
     first_screened_at    timestamptz,
@@ -210,6 +211,9 @@ END;
 $$;
 CREATE TRIGGER notification_fact_rule_changed AFTER INSERT OR UPDATE OR DELETE ON repeat_incident_rule
     FOR EACH ROW EXECUTE FUNCTION notification_fact_queue_rule();
+
+-- The dashboard's outcomes read a year's decisions (tens of thousands) from this index alone.
+CREATE INDEX decision_outcomes_idx ON decision (id) INCLUDE (outcomes, deferred);
 
 -- The dashboard's actions per agency read the actions of the meetings in the range from this index alone.
 CREATE INDEX action_meeting_idx ON action (meeting_id) INCLUDE (owner_agency_id, status, due_at, completed_at);

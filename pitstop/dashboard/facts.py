@@ -24,10 +24,11 @@ IN_A_VIEW = 5_000  # queued notifications a dashboard view counts itself before 
 EVERY_SECONDS = 15  # the background counter's rest between rounds: the page is never a minute behind
 
 _COUNT = f"""
-INSERT INTO notification_fact AS f (notification_id, partnership_id, received_at, grade, screening_due_at,
-                                    first_screened_at, latest_route, potential_escalation, discussed_at,
-                                    decided_at, children, decisions, counted_at)
-SELECT n.id, n.partnership_id, n.received_at, coalesce(s.grade, n.officer_grade), n.screening_due_at, s.screened_at,
+INSERT INTO notification_fact AS f (notification_id, partnership_id, received_at, received_day, grade,
+                                    screening_due_at, first_screened_at, latest_route, potential_escalation,
+                                    discussed_at, decided_at, children, decisions, counted_at)
+SELECT n.id, n.partnership_id, n.received_at, (n.received_at AT TIME ZONE 'Europe/London')::date,
+       coalesce(s.grade, n.officer_grade), n.screening_due_at, s.screened_at,
        l.route, {people_queries.escalation_sql("n", "rule.threshold", "rule.window_months")},
        (SELECT min(coalesce(mt.started_at, mt.starts_at))
           FROM agenda_entry e JOIN agenda_item i ON i.id = e.agenda_item_id JOIN meeting mt ON mt.id = i.meeting_id
@@ -48,8 +49,9 @@ SELECT n.id, n.partnership_id, n.received_at, coalesce(s.grade, n.officer_grade)
                       WHERE l.notification_id = n.id ORDER BY l.id DESC LIMIT 1) l ON true
  WHERE n.partnership_id = $1 AND n.id = ANY ($2::bigint[])
 ON CONFLICT (notification_id) DO UPDATE
-   SET received_at = excluded.received_at, grade = excluded.grade, screening_due_at = excluded.screening_due_at,
-       first_screened_at = excluded.first_screened_at, latest_route = excluded.latest_route,
+   SET received_at = excluded.received_at, received_day = excluded.received_day, grade = excluded.grade,
+       screening_due_at = excluded.screening_due_at, first_screened_at = excluded.first_screened_at,
+       latest_route = excluded.latest_route,
        potential_escalation = excluded.potential_escalation, discussed_at = excluded.discussed_at,
        decided_at = excluded.decided_at, children = excluded.children, decisions = excluded.decisions,
        counted_at = excluded.counted_at"""  # noqa: S608 - constant SQL (the queue's own rule), values are parameters

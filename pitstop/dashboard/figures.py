@@ -94,7 +94,7 @@ def _args(scope: Scope) -> tuple[object, ...]:
 async def days(conn: asyncpg.Connection, scope: Scope) -> list[DayFlow]:
     """Per day and grade, everything the timeliness and volume figures count: one pass over the scope."""
     rows = await conn.fetch(
-        """SELECT (f.received_at AT TIME ZONE 'Europe/London')::date AS day, f.grade, count(*) AS received,
+        """SELECT f.received_day AS day, f.grade, count(*) AS received,
                   count(*) FILTER (WHERE f.first_screened_at <= f.screening_due_at) AS on_time,
                   count(*) FILTER (WHERE f.first_screened_at > f.screening_due_at) AS late,
                   count(*) FILTER (WHERE f.first_screened_at IS NULL) AS waiting,
