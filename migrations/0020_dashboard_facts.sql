@@ -8,7 +8,10 @@
 -- background, and in each dashboard view for what is left). The triggers only ever INSERT into the queue:
 -- they take no lock that a meeting's writers could wait on, and read no one's history.
 CREATE TABLE notification_fact (
-    notification_id      bigint PRIMARY KEY REFERENCES notification (id) ON DELETE CASCADE,
+    -- No foreign key: its check would lock the notification (FOR KEY SHARE) against screening and placing,
+    -- which lock notifications FOR UPDATE in an order of their own. Nothing deletes notifications yet;
+    -- retention, when it comes, deletes their facts too.
+    notification_id      bigint PRIMARY KEY,
     partnership_id       bigint NOT NULL,
     received_at          timestamptz NOT NULL,
     received_day         date NOT NULL,          -- in London: the day the figures count it on
@@ -144,6 +147,9 @@ END;
 $$;
 CREATE TRIGGER notification_fact_screened AFTER INSERT ON screening
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notification_fact_queue_screening();
+-- The application never changes a screening; the schema owner may (the demo data moves times to today).
+CREATE TRIGGER notification_fact_screening_updated AFTER UPDATE ON screening
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notification_fact_queue_screening();
 -- An agenda entry placed or withdrawn: discussion and decisions (the same columns, the same function).
 CREATE TRIGGER notification_fact_entry_inserted AFTER INSERT ON agenda_entry
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notification_fact_queue_screening();
@@ -209,8 +215,11 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER notification_fact_rule_changed AFTER INSERT OR UPDATE OR DELETE ON repeat_incident_rule
+CREATE TRIGGER notification_fact_rule_set AFTER INSERT OR DELETE ON repeat_incident_rule
     FOR EACH ROW EXECUTE FUNCTION notification_fact_queue_rule();
+CREATE TRIGGER notification_fact_rule_changed AFTER UPDATE ON repeat_incident_rule
+    FOR EACH ROW WHEN ((OLD.threshold, OLD.window_months) IS DISTINCT FROM (NEW.threshold, NEW.window_months))
+    EXECUTE FUNCTION notification_fact_queue_rule();
 
 -- The dashboard's outcomes read a year's decisions (tens of thousands) from this index alone.
 CREATE INDEX decision_outcomes_idx ON decision (id) INCLUDE (outcomes, deferred);

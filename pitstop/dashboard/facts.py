@@ -4,7 +4,13 @@ The triggers of migration 0020 queue the notifications a change touches; `count_
 for each, its grade, first screening, latest route, potential escalation, when it was discussed and
 decided, its children and its decisions, by the same rules as the screening queue and the minutes. The
 figures then read one row per notification. One counter at a time per partnership (an advisory lock;
-the others skip), in the caller's transaction, so the facts and the queue move together.
+the others skip), in the caller's transaction, so the facts and the queue move together: keep those
+transactions short (the lock is held to their end), in READ COMMITTED (each statement after the lock sees
+what committed before it).
+
+The rules live in Python (pitstop.people: the default threshold and window, the escalating roles, an
+incident's time): a release that changes one must queue every notification again (a migration inserting a
+notification_fact_stale row per partnership, as 0020 does).
 """
 
 from __future__ import annotations
@@ -148,7 +154,7 @@ async def count_all_queued(pool: asyncpg.Pool, limit: int = BATCH) -> int:
         )]  # fmt: skip
         for partnership_id in partnerships:
             while True:
-                async with conn.transaction():
+                async with conn.transaction(isolation="read_committed"):
                     left = await count_queued(conn, partnership_id, limit)
                 rounds += 1
                 if not left:  # done, or someone else is counting

@@ -24,7 +24,7 @@ from pitstop.dashboard.service import Dashboard
 from pitstop.meetings.schedule import LONDON
 from pitstop.notifications.pages import LABELS, parse_iso_day
 from pitstop.web.auth import current_identity, origin_of, requires
-from pitstop.web.dependencies import Connection
+from pitstop.web.dependencies import request_context
 
 VIEW = requires(policy.Permission.VIEW_DASHBOARD)
 DEFAULT_WEEKS = 12
@@ -103,25 +103,26 @@ def _context(found: Dashboard, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def _dashboard(request: Request[Any, Any, Any], conn: Connection) -> tuple[Dashboard | None, dict[str, Any]]:
+async def _dashboard(request: Request[Any, Any, Any]) -> tuple[Dashboard | None, dict[str, Any]]:
+    """Two short transactions of its own, holding no connection in between: the changes queued since the
+    background counter last ran are counted and committed first (its lock goes with that commit, so views
+    never wait on one another's reading), then the figures are read."""
     values, first, last, grade, errors = _filters(request.query_params)
     if errors:
         return None, {"values": values, "errors": errors}
-    found = await service.dashboard(
-        conn,
-        current_identity(request),
-        first=first,
-        last=last,
-        grade=grade,
-        now=datetime.now(UTC),
-        origin=origin_of(request.scope),
-    )
+    db, context, actor = request.app.state.db, request_context(request), current_identity(request)
+    async with db.unit(context) as conn:
+        await service.count_changes(conn, actor)
+    async with db.unit(context) as conn:
+        found = await service.dashboard(
+            conn, actor, first=first, last=last, grade=grade, now=datetime.now(UTC), origin=origin_of(request.scope)
+        )
     return found, {"values": values, "errors": {}}
 
 
 @get("/dashboard", guards=[VIEW], include_in_schema=False)
-async def page(request: Request[Any, Any, Any], conn: Connection) -> Template:
-    found, context = await _dashboard(request, conn)
+async def page(request: Request[Any, Any, Any]) -> Template:
+    found, context = await _dashboard(request)
     if found is None:
         return Template(
             template_name="dashboard/page.html",
@@ -143,18 +144,18 @@ async def page(request: Request[Any, Any, Any], conn: Connection) -> Template:
 
 
 @get("/dashboard/figures", guards=[VIEW], include_in_schema=False)
-async def figures_fragment(request: Request[Any, Any, Any], conn: Connection) -> Template:
+async def figures_fragment(request: Request[Any, Any, Any]) -> Template:
     """The figures alone, read again every minute by the page (htmx), so it follows new data without a reload."""
-    found, context = await _dashboard(request, conn)
+    found, context = await _dashboard(request)
     if found is None:
         return Template(template_name="dashboard/errors.html", context=context, status_code=HTTP_400_BAD_REQUEST)
     return Template(template_name="dashboard/figures.html", context=_context(found, context["values"]))
 
 
 @get("/dashboard.csv", guards=[VIEW], include_in_schema=False)
-async def figures_csv(request: Request[Any, Any, Any], conn: Connection) -> Response[str]:
+async def figures_csv(request: Request[Any, Any, Any]) -> Response[str]:
     """Every figure on the page as rows (section, figure, group, grade, value): counts, no personal data."""
-    found, context = await _dashboard(request, conn)
+    found, context = await _dashboard(request)
     if found is None:
         problems = "; ".join(f"{k}: {v}" for k, v in context["errors"].items())
         return Response(content=problems, media_type="text/plain", status_code=HTTP_400_BAD_REQUEST)

@@ -38,7 +38,7 @@ class Dashboard(msgspec.Struct, frozen=True, kw_only=True):
     scope: figures.Scope
     now: datetime
     own_agency_only: bool  # an agency member: its action figures and nothing else
-    still_counting: int  # changes to notifications not yet in the figures (the background counter has them)
+    still_counting: int  # queued changes not yet in the figures (count_changes left them to the background counter)
     screening: list[figures.ScreeningWeek]
     overdue: list[figures.Overdue]
     durations: figures.Durations | None
@@ -60,6 +60,15 @@ async def _minutes(conn: asyncpg.Connection, scope: figures.Scope) -> MinutesTim
     )
 
 
+async def count_changes(conn: asyncpg.Connection, actor: Identity) -> None:
+    """Before a view, in a short transaction of its own: count what changed since the background counter
+    last ran, so the figures are as of now (after a change to every notification, a new repeat-incident
+    rule, the counter catches up instead). Agency members see no notification figures: nothing to count."""
+    policy.require(actor, policy.Permission.VIEW_DASHBOARD)
+    if agenda.sees_everything(actor):
+        await facts.bring_up_to_date(conn, actor.partnership_id)
+
+
 async def dashboard(
     conn: asyncpg.Connection,
     actor: Identity,
@@ -74,9 +83,7 @@ async def dashboard(
     scope = figures.Scope(partnership_id=actor.partnership_id, first=first, last=last, grade=grade)
     everything = agenda.sees_everything(actor)
     own = None if everything else actor.agency_id
-    # What changed since the background counter last ran is counted here, so the figures are as of now;
-    # after a change to every notification (a new repeat-incident rule) the counter catches up instead.
-    left = await facts.bring_up_to_date(conn, scope.partnership_id) if everything else 0
+    left = await facts.waiting(conn, scope.partnership_id) if everything else 0
     if everything:  # a year's durations and distinct children sort a few hundred thousand values in memory
         await conn.execute(f"SET LOCAL work_mem = '{figures.WORK_MEM}'")
     flow = await figures.days(conn, scope) if everything else []

@@ -120,6 +120,9 @@ async def test_facts_follow_screenings_links_and_the_repeat_incident_rule(
     assert await facts.count_all_queued(app_pool, limit=1) >= 3
     assert await facts.waiting(owner, partnership_id) == 0
     assert [(await fact(owner, i))["potential_escalation"] for i in ids] == [False, True, False]
+    # Saved again unchanged: nothing to count.
+    await owner.execute("UPDATE repeat_incident_rule SET updated_at = now() WHERE partnership_id = $1", partnership_id)
+    assert await facts.waiting(owner, partnership_id) == 0
 
     # An older incident of Kelly's, entered after the others: those after it are counted again (September's
     # is now her second in 12 months).

@@ -254,6 +254,7 @@ async def test_an_agency_member_sees_only_its_own_agency_s_action_figures(owner:
     day = m.starts_at.astimezone(LONDON).date()
     window = {"first": day - timedelta(days=7), "last": day, "grade": None, "origin": factories.CLI}
     now = m.starts_at + timedelta(days=1)
+    await dashboard.count_changes(owner, m.manager)  # as a view does first
     everything = await dashboard.dashboard(owner, m.manager, now=now, **window)
     assert not everything.own_agency_only
     assert {a.agency_id for a in everything.actions} == {m.agencies["health"], m.agencies["police"]}
