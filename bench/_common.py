@@ -704,3 +704,26 @@ async def vacuum_analyze(conns: Sequence[asyncpg.Connection], tables: Sequence[s
 
     await asyncio.gather(*(vacuum(conn, tables[i :: len(conns)]) for i, conn in enumerate(conns)))
     await conns[0].execute("CHECKPOINT")
+
+
+async def server_times(server: Server, request_ids: Sequence[str]) -> dict[str, float]:
+    """duration_ms of these requests' access-log lines, in seconds (waiting briefly for the last lines)."""
+    wanted = set(request_ids)
+    found: dict[str, float] = {}
+    deadline = time.monotonic() + 5
+    while True:
+        for line in server.log.read_text(errors="replace").splitlines():
+            if '"pitstop.access"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("request_id") in wanted:
+                found[entry["request_id"]] = entry["duration_ms"] / 1000
+        if wanted <= found.keys() or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    if not wanted <= found.keys():
+        raise BenchError(f"{len(wanted - found.keys())} request(s) missing from the server's access log")
+    return found

@@ -47,7 +47,6 @@ server's resident set when ready and its peak (VmHWM) after the page rounds.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import statistics
 import time
@@ -65,9 +64,9 @@ from bench._common import (
     Comparison,
     Connection,
     Context,
-    Server,
     get_request,
     load_in_chunks,
+    server_times,
     vacuum_analyze,
 )
 
@@ -570,29 +569,6 @@ async def _get(conn: Connection, port: int, path: str, session: bytes, accept: s
     return request_id, seconds, body
 
 
-async def _server_times(server: Server, request_ids: Sequence[str]) -> dict[str, float]:
-    """duration_ms of these requests' access-log lines, in seconds (waiting briefly for the last lines)."""
-    wanted = set(request_ids)
-    found: dict[str, float] = {}
-    deadline = time.monotonic() + 5
-    while True:
-        for line in server.log.read_text(errors="replace").splitlines():
-            if '"pitstop.access"' not in line:
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("request_id") in wanted:
-                found[entry["request_id"]] = entry["duration_ms"] / 1000
-        if wanted <= found.keys() or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
-    if not wanted <= found.keys():
-        raise BenchError(f"{len(wanted - found.keys())} request(s) missing from the server's access log")
-    return found
-
-
 def _status_mib(pid: int, name: str) -> float:
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -671,10 +647,10 @@ async def _pages(ctx: Context, db: Any, owner: asyncpg.Connection, setup: Setup)
             finally:
                 client.close()
             result.peak_mib = _status_mib(pid, "VmHWM")
-            server_times = await _server_times(server, [*result.first, *result.repeat, *result.api])
+            durations = await server_times(server, [*result.first, *result.repeat, *result.api])
     finally:
         await conn.close()
-    return result, server_times
+    return result, durations
 
 
 # ---- the run ------------------------------------------------------------------------------------
@@ -696,13 +672,13 @@ async def run(ctx: Context) -> list[Comparison]:
         print(f"building the agenda with {LARGE:,} earlier notifications:", flush=True)
         large = await _builds(db, owner, setup)
         print(f"the meeting page with {LARGE:,} earlier notifications (pitstop serve, INFO):", flush=True)
-        pages, server_times = await _pages(ctx, db, owner, setup)
+        pages, durations = await _pages(ctx, db, owner, setup)
     finally:
         await owner.close()
     build_small, build_large = statistics.median(small), statistics.median(large)
-    first = statistics.median(server_times[r] for r in pages.first)
-    repeat = statistics.median(server_times[r] for r in pages.repeat)
-    api = statistics.median(server_times[r] for r in pages.api)
+    first = statistics.median(durations[r] for r in pages.first)
+    repeat = statistics.median(durations[r] for r in pages.repeat)
+    api = statistics.median(durations[r] for r in pages.api)
     query = statistics.median(pages.query)
     print(f"loading: {SMALL:,} in {small_load:.1f}s, then {LARGE - SMALL:,} more in {large_load:.1f}s "
           f"(each including VACUUM ANALYZE and CHECKPOINT)")  # fmt: skip

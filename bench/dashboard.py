@@ -43,7 +43,6 @@ and under 1 s.
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import time
 from collections import defaultdict
@@ -55,7 +54,16 @@ from typing import Any
 import asyncpg
 
 from bench._accounts import arrange
-from bench._common import BenchError, Comparison, Connection, Context, Server, load_in_chunks, vacuum_analyze
+from bench._common import (
+    BenchError,
+    Comparison,
+    Connection,
+    Context,
+    Server,
+    load_in_chunks,
+    server_times,
+    vacuum_analyze,
+)
 from bench._meeting import AGENCY_TYPES, PASSWORD, User, sign_in
 from bench.agenda import HISTORY, notifications_sql, people_sql, persons_sql
 
@@ -476,27 +484,6 @@ async def _view(user: User, port: int, path: str) -> tuple[str, float, bytes]:
     return dict(headers).get(b"x-request-id", b"").decode(), seconds, body
 
 
-async def _server_times(server: Server, request_ids: Sequence[str]) -> dict[str, float]:
-    """duration_ms of these requests' access-log lines, in seconds (waiting briefly for the last lines)."""
-    wanted, found = set(request_ids), {}
-    deadline = time.monotonic() + 5
-    while True:
-        for line in server.log.read_text(errors="replace").splitlines():
-            if '"pitstop.access"' in line:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if entry.get("request_id") in wanted:
-                    found[entry["request_id"]] = entry["duration_ms"] / 1000
-        if wanted <= found.keys() or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
-    if not wanted <= found.keys():
-        raise BenchError(f"{len(wanted - found.keys())} request(s) missing from the server's access log")
-    return found
-
-
 SECTIONS = (b"Notifications screened within their deadline", b"Notifications received, per day", b"Actions per agency")
 
 
@@ -551,7 +538,7 @@ async def _measure(server: Server, user: User, timed: Timed, setup: Setup, m: Me
             per_figure[figure] += seconds
         for figure, seconds in per_figure.items():
             m.figures[figure].append(seconds)
-    times = await _server_times(server, ids)
+    times = await server_times(server, ids)
     m.server = [times[i] for i in ids]
 
 
